@@ -1,0 +1,47 @@
+#pragma once
+// One listener that speaks HTTP/1.1 (keep-alive, Expect: 100-continue) and HTTP/2 cleartext
+// with prior knowledge (detected by the client preface) on the same port.
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "api/http/http_types.h"
+#include "common/status.h"
+
+namespace shoal::api {
+
+enum class HttpErrc { kBindFailed, kInvalidAddress };
+
+struct HttpServerOptions {
+  std::string host = "127.0.0.1";
+  uint16_t port = 4567;  // 0 picks a free port; see HttpServer::port()
+  int io_threads = 2;
+  // Larger bodies are not read: the handler gets body_too_large = true and answers; the
+  // connection is then closed (HTTP/1.1) or the stream reset after the answer (HTTP/2).
+  uint64_t max_body_bytes = 16 * 1024 * 1024;
+  // Idle keep-alive connections are closed after this long.
+  int idle_timeout_seconds = 300;
+};
+
+class HttpServer {
+ public:
+  // `handler` must outlive the server.
+  HttpServer(HttpServerOptions options, RequestHandler& handler);
+  ~HttpServer();  // Stops if running.
+  HttpServer(const HttpServer&) = delete;
+  HttpServer& operator=(const HttpServer&) = delete;
+
+  // Binds, listens and starts the I/O threads. Returns once accepting.
+  Status<HttpErrc> Start();
+  // Stops accepting, closes connections and joins the I/O threads. Idempotent.
+  void Stop();
+  // The bound port (useful with port 0). REQUIRES: Start() succeeded.
+  uint16_t port() const;
+
+ private:
+  class Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace shoal::api

@@ -1,0 +1,60 @@
+#pragma once
+// The file-system seam. Everything that touches disk goes through FileSystem so tests can use
+// MemFileSystem (in memory, with crash simulation) instead of the real disk.
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/status.h"
+
+namespace shoal {
+
+enum class IoErrc {
+  kNotFound,
+  kAlreadyExists,
+  kIo,
+  kNoSpace,
+};
+using IoStatus = Status<IoErrc>;
+template <class T>
+using IoResult = Result<T, IoErrc>;
+
+// An append-only file handle. Not thread-safe: one writer at a time.
+class WritableFile {
+ public:
+  virtual ~WritableFile() = default;
+  // Buffers or writes `data` at the end of the file; not durable until Sync().
+  virtual IoStatus Append(std::string_view data) = 0;
+  // Makes everything appended so far durable (fdatasync).
+  virtual IoStatus Sync() = 0;
+  virtual IoStatus Close() = 0;
+  // Bytes appended through this handle plus the size the file had when opened.
+  virtual uint64_t Size() const = 0;
+};
+
+class FileSystem {
+ public:
+  virtual ~FileSystem() = default;
+  // Opens `path` for appending, creating it if missing; existing contents are kept.
+  virtual IoResult<std::unique_ptr<WritableFile>> OpenAppendable(const std::string& path) = 0;
+  // Creates `path` empty (truncating an existing file).
+  virtual IoResult<std::unique_ptr<WritableFile>> Create(const std::string& path) = 0;
+  virtual IoResult<std::string> ReadAll(const std::string& path) = 0;
+  virtual IoResult<bool> Exists(const std::string& path) = 0;
+  virtual IoResult<std::vector<std::string>> ListDir(const std::string& dir) = 0;  // names only
+  virtual IoStatus CreateDirs(const std::string& dir) = 0;
+  virtual IoStatus Remove(const std::string& path) = 0;       // a file
+  virtual IoStatus RemoveAll(const std::string& path) = 0;    // a directory tree
+  virtual IoStatus Rename(const std::string& from, const std::string& to) = 0;
+  virtual IoStatus Truncate(const std::string& path, uint64_t size) = 0;
+  // Makes directory entries (creates, renames, removes) in `dir` durable.
+  virtual IoStatus SyncDir(const std::string& dir) = 0;
+};
+
+// The real file system (POSIX). Thread-safe.
+FileSystem& DefaultFileSystem();
+
+}  // namespace shoal

@@ -1,0 +1,75 @@
+#pragma once
+// Catalog commands: every change to the catalog is one of these, appended to the durable
+// command log before it is applied to the in-memory tables (LevelDB's VersionEdit +
+// LogAndApply). Commands carry final values (never "add one"), so replaying them is exact.
+// Each command names its stream by name and revision; applying a command to a stream whose
+// revision differs is rejected, so commands can never leak between incarnations of a name.
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "meta/catalog_types.h"
+
+namespace shoal::meta {
+
+// A new stream, complete (also how a snapshot restores a stream of any status).
+// REQUIRES: no stream of that name exists; record.revision > every revision seen so far.
+struct CreateStreamCmd {
+  StreamRecord record;
+  bool operator==(const CreateStreamCmd&) const = default;
+};
+
+struct SetStreamStatusCmd {
+  std::string name;
+  uint64_t revision = 0;
+  StreamStatus status = StreamStatus::kActive;
+  int64_t status_until_ms = 0;
+  bool operator==(const SetStreamStatusCmd&) const = default;
+};
+
+// Removes the stream from the tables (the end of DELETING).
+struct DeleteStreamCmd {
+  std::string name;
+  uint64_t revision = 0;
+  bool operator==(const DeleteStreamCmd&) const = default;
+};
+
+struct SetRetentionCmd {
+  std::string name;
+  uint64_t revision = 0;
+  int32_t retention_hours = 24;
+  bool operator==(const SetRetentionCmd&) const = default;
+};
+
+// Sets (adds or overwrites) the given tags.
+struct AddTagsCmd {
+  std::string name;
+  uint64_t revision = 0;
+  std::map<std::string, std::string> tags;
+  bool operator==(const AddTagsCmd&) const = default;
+};
+
+// Removes the given keys; unknown keys are ignored.
+struct RemoveTagsCmd {
+  std::string name;
+  uint64_t revision = 0;
+  std::vector<std::string> keys;
+  bool operator==(const RemoveTagsCmd&) const = default;
+};
+
+// Replaces the stream's set of enabled shard-level metrics.
+struct SetShardLevelMetricsCmd {
+  std::string name;
+  uint64_t revision = 0;
+  std::vector<std::string> metrics;  // sorted, unique
+  bool operator==(const SetShardLevelMetricsCmd&) const = default;
+};
+
+using Command = std::variant<CreateStreamCmd, SetStreamStatusCmd, DeleteStreamCmd,
+                             SetRetentionCmd, AddTagsCmd, RemoveTagsCmd,
+                             SetShardLevelMetricsCmd>;
+
+}  // namespace shoal::meta
