@@ -1,0 +1,29 @@
+#pragma once
+// Everything `shoal serve` can be told, with its defaults. Each flag is documented in
+// `shoal serve --help` (main.cc) and in the README.
+
+#include <cstdint>
+#include <string>
+
+namespace shoal::server {
+
+struct ServeConfig {
+  std::string host = "127.0.0.1";
+  uint16_t port = 4567;
+  std::string port_file;  // written with the bound port once listening (useful with port 0)
+  std::string data_dir = "./data";
+  std::string region = "us-east-1";
+  std::string account_id = "000000000000";
+  int64_t create_delay_ms = 500;
+  int64_t delete_delay_ms = 500;
+  int64_t update_delay_ms = 500;
+  int64_t shard_limit = 20000;
+  int64_t on_demand_stream_limit = 50;
+  int64_t max_body_mib = 16;
+  int io_threads = 2;
+  int worker_threads = 2;
+  int64_t next_token_ttl_seconds = 300;
+  std::string log_level = "info";
+};
+
+}  // namespace shoal::server

@@ -1,0 +1,105 @@
+// shoal: a Kinesis Data Streams–compatible server. `shoal serve --help` lists every flag.
+
+#include <CLI/CLI.hpp>
+#include <spdlog/spdlog.h>
+
+#include <csignal>
+#include <cstdio>
+#include <fstream>
+
+#include "server/server.h"
+
+namespace {
+
+void AddServeFlags(CLI::App& serve, shoal::server::ServeConfig& c) {
+  serve.add_option("--host", c.host, "Address to listen on")->capture_default_str();
+  serve.add_option("--port", c.port, "TCP port for HTTP/1.1 and HTTP/2 (0 picks a free port)")
+      ->capture_default_str();
+  serve.add_option("--port-file", c.port_file,
+                   "Write the bound port to this file once listening");
+  serve.add_option("--data-dir", c.data_dir, "Directory holding all durable state")
+      ->capture_default_str();
+  serve.add_option("--region", c.region, "Region used in ARNs")->capture_default_str();
+  serve.add_option("--account-id", c.account_id, "12-digit account id used in ARNs")
+      ->capture_default_str()
+      ->check([](const std::string& s) {
+        return s.size() == 12 && s.find_first_not_of("0123456789") == std::string::npos
+                   ? std::string()
+                   : std::string("must be 12 digits");
+      });
+  serve.add_option("--create-delay-ms", c.create_delay_ms, "How long a new stream stays CREATING")
+      ->capture_default_str()->check(CLI::Range(int64_t{0}, int64_t{600000}));
+  serve.add_option("--delete-delay-ms", c.delete_delay_ms, "How long a stream stays DELETING")
+      ->capture_default_str()->check(CLI::Range(int64_t{0}, int64_t{600000}));
+  serve.add_option("--update-delay-ms", c.update_delay_ms, "How long a stream stays UPDATING")
+      ->capture_default_str()->check(CLI::Range(int64_t{0}, int64_t{600000}));
+  serve.add_option("--shard-limit", c.shard_limit, "Account quota of open provisioned shards")
+      ->capture_default_str()->check(CLI::Range(int64_t{1}, int64_t{1000000}));
+  serve.add_option("--on-demand-stream-limit", c.on_demand_stream_limit,
+                   "Account quota of on-demand streams")
+      ->capture_default_str()->check(CLI::Range(int64_t{0}, int64_t{1000000}));
+  serve.add_option("--max-body-mib", c.max_body_mib, "Largest request body accepted, in MiB")
+      ->capture_default_str()->check(CLI::Range(int64_t{1}, int64_t{1024}));
+  serve.add_option("--io-threads", c.io_threads, "Network I/O threads")
+      ->capture_default_str()->check(CLI::Range(1, 64));
+  serve.add_option("--worker-threads", c.worker_threads, "Threads that run operations")
+      ->capture_default_str()->check(CLI::Range(1, 64));
+  serve.add_option("--next-token-ttl-seconds", c.next_token_ttl_seconds,
+                   "Lifetime of pagination tokens (AWS: 300)")
+      ->capture_default_str()->check(CLI::Range(int64_t{1}, int64_t{86400}));
+  serve.add_option("--log-level", c.log_level, "trace, debug, info, warn, error or off")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
+}
+
+// Blocks until SIGINT or SIGTERM.
+void WaitForSignal() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  int sig = 0;
+  sigwait(&set, &sig);
+  spdlog::info("signal {}: shutting down", sig);
+}
+
+int Serve(const shoal::server::ServeConfig& config) {
+  spdlog::set_level(spdlog::level::from_str(config.log_level));
+  // Block the signals before any thread starts so only WaitForSignal receives them.
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
+
+  shoal::server::Server server(config);
+  if (auto st = server.Start(); !st.ok()) {
+    spdlog::error("cannot start: {}", st.message());
+    return 1;
+  }
+  if (!config.port_file.empty()) {
+    std::string tmp = config.port_file + ".tmp";
+    {
+      std::ofstream out(tmp);
+      out << server.port() << "\n";
+    }
+    std::rename(tmp.c_str(), config.port_file.c_str());
+  }
+  WaitForSignal();
+  server.Stop();
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"shoal: a Kinesis Data Streams-compatible streaming server"};
+  app.require_subcommand(1);
+  shoal::server::ServeConfig config;
+  CLI::App* serve = app.add_subcommand("serve", "Run the server");
+  AddServeFlags(*serve, config);
+  CLI11_PARSE(app, argc, argv);
+  if (serve->parsed()) return Serve(config);
+  return 0;
+}

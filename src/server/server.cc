@@ -1,0 +1,117 @@
+#include "server/server.h"
+
+#include <fmt/format.h>
+#include <openssl/rand.h>
+#include <spdlog/spdlog.h>
+
+#include "api/http/http_server.h"
+#include "api/kinesis_handler.h"
+#include "common/clock.h"
+#include "common/fs.h"
+#include "meta/catalog.h"
+#include "service/stream_service.h"
+#include "service/transition_driver.h"
+
+namespace shoal::server {
+namespace {
+
+constexpr char kTokenKeyFile[] = "token.key";
+
+// The key that seals pagination tokens, kept in the data directory so tokens survive a
+// restart.
+Result<std::string, ServerErrc> LoadOrCreateTokenKey(FileSystem& fs, const std::string& dir) {
+  std::string path = dir + "/" + kTokenKeyFile;
+  auto existing = fs.ReadAll(path);
+  if (existing.ok() && existing->size() == 32) return *existing;
+  unsigned char key[32];
+  if (RAND_bytes(key, sizeof(key)) != 1) return {ServerErrc::kDataDir, "no randomness"};
+  std::string tmp = path + ".tmp";
+  auto file = fs.Create(tmp);
+  if (!file.ok()) return {ServerErrc::kDataDir, file.message()};
+  std::string_view data(reinterpret_cast<char*>(key), sizeof(key));
+  for (auto st : {(*file)->Append(data), (*file)->Sync(), (*file)->Close(), fs.Rename(tmp, path),
+                  fs.SyncDir(dir)}) {
+    if (!st.ok()) return {ServerErrc::kDataDir, st.message()};
+  }
+  return std::string(data);
+}
+
+}  // namespace
+
+class Server::Impl {
+ public:
+  explicit Impl(ServeConfig config) : config_(std::move(config)) {}
+  ~Impl() { Stop(); }
+
+  Status<ServerErrc> Start();
+  void Stop();
+  uint16_t port() const { return http_->port(); }
+
+ private:
+  ServeConfig config_;
+  Clock& clock_ = SystemClock::Get();
+  FileSystem& fs_ = DefaultFileSystem();
+  std::unique_ptr<meta::Catalog> catalog_;
+  std::unique_ptr<service::StreamService> streams_;
+  std::unique_ptr<service::TransitionDriver> transitions_;
+  std::unique_ptr<api::KinesisHandler> handler_;
+  std::unique_ptr<api::HttpServer> http_;
+};
+
+Status<ServerErrc> Server::Impl::Start() {
+  if (auto st = fs_.CreateDirs(config_.data_dir); !st.ok()) {
+    return {ServerErrc::kDataDir,
+            fmt::format("cannot create data directory {}: {}", config_.data_dir, st.message())};
+  }
+  auto key = LoadOrCreateTokenKey(fs_, config_.data_dir);
+  if (!key.ok()) return key.status();
+  auto catalog = meta::Catalog::Open(fs_, config_.data_dir);
+  if (!catalog.ok()) {
+    return {ServerErrc::kCatalog, fmt::format("cannot open the catalog in {}: {}",
+                                              config_.data_dir, catalog.message())};
+  }
+  catalog_ = std::move(*catalog);
+  service::ServiceOptions opts;
+  opts.region = config_.region;
+  opts.account_id = config_.account_id;
+  opts.create_delay_ms = config_.create_delay_ms;
+  opts.delete_delay_ms = config_.delete_delay_ms;
+  opts.update_delay_ms = config_.update_delay_ms;
+  opts.shard_limit = config_.shard_limit;
+  opts.on_demand_stream_limit = config_.on_demand_stream_limit;
+  opts.next_token_ttl_ms = config_.next_token_ttl_seconds * 1000;
+  opts.token_key = *key;
+  streams_ = std::make_unique<service::StreamService>(*catalog_, clock_, opts);
+  transitions_ = std::make_unique<service::TransitionDriver>(*streams_, clock_);
+  transitions_->Start();
+  handler_ = std::make_unique<api::KinesisHandler>(api::Services{*streams_}, clock_,
+                                                   config_.worker_threads);
+  api::HttpServerOptions http_opts;
+  http_opts.host = config_.host;
+  http_opts.port = config_.port;
+  http_opts.io_threads = config_.io_threads;
+  http_opts.max_body_bytes = static_cast<uint64_t>(config_.max_body_mib) * 1024 * 1024;
+  http_ = std::make_unique<api::HttpServer>(http_opts, *handler_);
+  if (auto st = http_->Start(); !st.ok()) {
+    Stop();
+    return {ServerErrc::kListen, st.message()};
+  }
+  spdlog::info("shoal listening on {}:{} (data in {}, {} streams)", config_.host, http_->port(),
+               config_.data_dir, catalog_->streams().size());
+  return {};
+}
+
+void Server::Impl::Stop() {
+  // Reverse order of Start: no new requests, then no running ones, then no state changes.
+  if (http_) http_->Stop();
+  if (handler_) handler_->Stop();
+  if (transitions_) transitions_->Stop();
+}
+
+Server::Server(ServeConfig config) : impl_(std::make_unique<Impl>(std::move(config))) {}
+Server::~Server() = default;
+Status<ServerErrc> Server::Start() { return impl_->Start(); }
+void Server::Stop() { impl_->Stop(); }
+uint16_t Server::port() const { return impl_->port(); }
+
+}  // namespace shoal::server

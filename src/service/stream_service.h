@@ -1,0 +1,108 @@
+#pragma once
+// The control plane of Kinesis streams: operations as C++ functions on typed requests.
+// Owns the rules (names, states, limits, hash layout, pagination) and records every change
+// as a catalog command. Knows no wire format.
+//
+// Thread-safety: all public methods are thread-safe (one mutex; the control plane is not a
+// hot path). Catalog writes (with their sync) happen under that mutex.
+
+#include <cstdint>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/clock.h"
+#include "meta/catalog.h"
+#include "service/errors.h"
+#include "service/types.h"
+
+namespace shoal::service {
+
+struct ServiceOptions {
+  std::string region = "us-east-1";
+  std::string account_id = "000000000000";
+  // How long CREATING, DELETING and UPDATING last. 0 completes the transition at once.
+  int64_t create_delay_ms = 500;
+  int64_t delete_delay_ms = 500;
+  int64_t update_delay_ms = 500;
+  int64_t shard_limit = 20000;           // account quota of open provisioned shards
+  int64_t on_demand_stream_limit = 50;   // account quota of on-demand streams
+  int64_t max_creating_streams = 5;      // streams CREATING at once
+  int64_t on_demand_initial_shards = 4;
+  int64_t next_token_ttl_ms = 300'000;
+  std::string token_key;  // HMAC key of pagination tokens; keep it stable across restarts
+};
+
+class StreamService {
+ public:
+  // `catalog` and `clock` must outlive the service.
+  StreamService(meta::Catalog& catalog, Clock& clock, ServiceOptions options);
+
+  SvcStatus CreateStream(const CreateStreamRequest& req);
+  SvcStatus DeleteStream(const DeleteStreamRequest& req);
+  SvcResult<DescribeStreamResult> DescribeStream(const DescribeStreamRequest& req);
+  SvcResult<DescribeStreamSummaryResult> DescribeStreamSummary(const StreamRef& ref);
+  SvcResult<ListStreamsResult> ListStreams(const ListStreamsRequest& req);
+  SvcResult<ListShardsResult> ListShards(const ListShardsRequest& req);
+  SvcStatus IncreaseStreamRetentionPeriod(const RetentionRequest& req);
+  SvcStatus DecreaseStreamRetentionPeriod(const RetentionRequest& req);
+  SvcStatus AddTagsToStream(const AddTagsRequest& req);
+  SvcStatus RemoveTagsFromStream(const RemoveTagsRequest& req);
+  SvcResult<ListTagsForStreamResult> ListTagsForStream(const ListTagsForStreamRequest& req);
+  // By resource ARN (a stream ARN; consumer ARNs name no resource yet).
+  SvcStatus TagResource(const std::string& arn, const TagMap& tags);
+  SvcStatus UntagResource(const std::string& arn, const std::vector<std::string>& keys);
+  SvcResult<std::vector<std::pair<std::string, std::string>>> ListTagsForResource(
+      const std::string& arn);
+  SvcResult<EnhancedMonitoringResult> EnableEnhancedMonitoring(const EnhancedMonitoringRequest& r);
+  SvcResult<EnhancedMonitoringResult> DisableEnhancedMonitoring(const EnhancedMonitoringRequest& r);
+  SvcResult<DescribeLimitsResult> DescribeLimits();
+
+  // Completes every CREATING/UPDATING/DELETING whose time has come (also after a restart:
+  // a stream is never left stuck). Returns when the next pending transition is due.
+  std::optional<int64_t> CompleteDueTransitions();
+
+  std::string StreamArn(const std::string& name) const;
+  const ServiceOptions& options() const { return options_; }
+
+ private:
+  using Lock = std::unique_lock<std::mutex>;
+
+  // REQUIRES: mu_ held (for all private members below).
+  std::optional<int64_t> CompleteDueLocked(int64_t now);
+  SvcResult<const meta::StreamRecord*> Resolve(const StreamRef& ref) const;
+  SvcResult<const meta::StreamRecord*> ResolveArn(const std::string& arn) const;
+  SvcStatus Commit(const meta::Command& cmd);
+  SvcStatus ChangeRetention(const RetentionRequest& req, bool increase);
+  SvcStatus SetTags(const meta::StreamRecord& s, const TagMap& tags, bool allow_colon);
+  // Checks tag text and the per-stream count (`total_after` tags once applied).
+  static SvcStatus ValidateTags(const TagMap& tags, size_t total_after, bool allow_colon);
+  SvcStatus UnsetTags(const meta::StreamRecord& s, const std::vector<std::string>& keys);
+  SvcResult<EnhancedMonitoringResult> ChangeMonitoring(const EnhancedMonitoringRequest& r,
+                                                       bool enable);
+  SvcResult<ListShardsResult> ListShardsPage(const meta::StreamRecord& s, const ShardFilter& f,
+                                             std::optional<uint32_t> after_index,
+                                             int64_t max_results, int64_t now);
+  StreamInfo Info(const meta::StreamRecord& s) const;
+  ShardInfo ShardView(const meta::ShardRecord& shard) const;
+  bool Expired(const meta::StreamRecord& s, const meta::ShardRecord& shard, int64_t now) const;
+  int64_t OpenProvisionedShards() const;
+  std::string NotFound(const std::string& name) const;
+  std::string NotActive(const meta::StreamRecord& s) const;
+
+  meta::Catalog& catalog_;
+  Clock& clock_;
+  const ServiceOptions options_;
+  mutable std::mutex mu_;
+};
+
+// The Kinesis name of a stream status ("CREATING", ...).
+const char* StreamStatusName(meta::StreamStatus s);
+// "shardId-%012u".
+std::string ShardIdString(uint32_t index);
+// AWS's lenient reading of a shard id argument: the decimal after the first '-' (or the whole
+// text without '-'), 0..2147483647. nullopt when it is not such a number.
+std::optional<uint32_t> ParseShardId(std::string_view text);
+
+}  // namespace shoal::service

@@ -1,0 +1,198 @@
+// StreamService: tags (stream-named and ARN-named) and enhanced monitoring settings.
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <set>
+
+#include "service/stream_service.h"
+
+namespace shoal::service {
+
+using meta::StreamRecord;
+using meta::StreamStatus;
+
+namespace {
+
+constexpr size_t kMaxTagsPerStream = 50;
+constexpr int64_t kDefaultListTagsLimit = 50;
+
+const std::vector<std::string>& AllMetrics() {
+  static const std::vector<std::string> kAll = {
+      "IncomingBytes",  "IncomingRecords", "IteratorAgeMilliseconds",
+      "OutgoingBytes",  "OutgoingRecords", "ReadProvisionedThroughputExceeded",
+      "WriteProvisionedThroughputExceeded"};
+  return kAll;
+}
+
+// Tag text: Unicode letters, digits, white space and _ . / = + - @ (and ':' for the
+// ARN-based API). Non-ASCII code points are taken as letters; control characters (tab,
+// newline) are rejected, as AWS does.
+bool ValidTagText(std::string_view text, bool allow_colon) {
+  for (unsigned char c : text) {
+    if (c >= 0x80) continue;
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) continue;
+    switch (c) {
+      case ' ': case '_': case '.': case '/': case '=': case '+': case '-': case '@':
+        continue;
+      case ':':
+        if (allow_colon) continue;
+        return false;
+      default:
+        return false;
+    }
+  }
+  return true;
+}
+
+bool Modifiable(const StreamRecord& s) {
+  return s.status == StreamStatus::kActive || s.status == StreamStatus::kUpdating;
+}
+
+}  // namespace
+
+SvcStatus StreamService::ValidateTags(const TagMap& tags, size_t total_after, bool allow_colon) {
+  for (const auto& [k, v] : tags) {
+    if (!ValidTagText(k, allow_colon) || !ValidTagText(v, allow_colon)) {
+      return {Errc::kInvalidArgument,
+              "Some tags contain invalid characters. Valid characters: Unicode letters, digits, "
+              "white space, _ . / = + - % @."};
+    }
+  }
+  if (total_after > kMaxTagsPerStream) {
+    return {Errc::kLimitExceeded,
+            fmt::format("A resource cannot have more than {} tags associated with it. This "
+                        "request would result in {} tags.",
+                        kMaxTagsPerStream, total_after)};
+  }
+  return {};
+}
+
+SvcStatus StreamService::SetTags(const StreamRecord& s, const TagMap& tags, bool allow_colon) {
+  if (!Modifiable(s)) return {Errc::kResourceInUse, NotActive(s)};
+  size_t total = s.tags.size();
+  for (const auto& [k, v] : tags) total += s.tags.count(k) ? 0 : 1;
+  SHOAL_RETURN_IF_ERROR(ValidateTags(tags, total, allow_colon));
+  return Commit(meta::AddTagsCmd{s.name, s.revision, tags});
+}
+
+SvcStatus StreamService::UnsetTags(const StreamRecord& s, const std::vector<std::string>& keys) {
+  if (!Modifiable(s)) return {Errc::kResourceInUse, NotActive(s)};
+  std::vector<std::string> present;
+  for (const auto& k : keys)
+    if (s.tags.count(k)) present.push_back(k);
+  if (present.empty()) return {};
+  return Commit(meta::RemoveTagsCmd{s.name, s.revision, std::move(present)});
+}
+
+SvcStatus StreamService::AddTagsToStream(const AddTagsRequest& req) {
+  Lock lock(mu_);
+  CompleteDueLocked(clock_.NowMs());
+  auto s = Resolve(req.stream);
+  if (!s.ok()) return s.status();
+  return SetTags(**s, req.tags, /*allow_colon=*/false);
+}
+
+SvcStatus StreamService::RemoveTagsFromStream(const RemoveTagsRequest& req) {
+  Lock lock(mu_);
+  CompleteDueLocked(clock_.NowMs());
+  auto s = Resolve(req.stream);
+  if (!s.ok()) return s.status();
+  return UnsetTags(**s, req.keys);
+}
+
+SvcResult<ListTagsForStreamResult> StreamService::ListTagsForStream(
+    const ListTagsForStreamRequest& req) {
+  Lock lock(mu_);
+  CompleteDueLocked(clock_.NowMs());
+  auto s = Resolve(req.stream);
+  if (!s.ok()) return s.status();
+  const auto& tags = (*s)->tags;
+  int64_t limit = req.limit.value_or(kDefaultListTagsLimit);
+  ListTagsForStreamResult r;
+  auto it = req.exclusive_start_tag_key ? tags.upper_bound(*req.exclusive_start_tag_key)
+                                        : tags.begin();
+  for (; it != tags.end(); ++it) {
+    if (static_cast<int64_t>(r.tags.size()) == limit) {
+      r.has_more_tags = true;
+      break;
+    }
+    r.tags.emplace_back(it->first, it->second);
+  }
+  return r;
+}
+
+SvcStatus StreamService::TagResource(const std::string& arn, const TagMap& tags) {
+  Lock lock(mu_);
+  CompleteDueLocked(clock_.NowMs());
+  auto s = ResolveArn(arn);
+  if (!s.ok()) return s.status();
+  return SetTags(**s, tags, /*allow_colon=*/true);
+}
+
+SvcStatus StreamService::UntagResource(const std::string& arn,
+                                       const std::vector<std::string>& keys) {
+  Lock lock(mu_);
+  CompleteDueLocked(clock_.NowMs());
+  auto s = ResolveArn(arn);
+  if (!s.ok()) return s.status();
+  return UnsetTags(**s, keys);
+}
+
+SvcResult<std::vector<std::pair<std::string, std::string>>> StreamService::ListTagsForResource(
+    const std::string& arn) {
+  Lock lock(mu_);
+  CompleteDueLocked(clock_.NowMs());
+  auto s = ResolveArn(arn);
+  if (!s.ok()) return s.status();
+  return std::vector<std::pair<std::string, std::string>>((*s)->tags.begin(), (*s)->tags.end());
+}
+
+SvcResult<EnhancedMonitoringResult> StreamService::EnableEnhancedMonitoring(
+    const EnhancedMonitoringRequest& r) {
+  return ChangeMonitoring(r, /*enable=*/true);
+}
+
+SvcResult<EnhancedMonitoringResult> StreamService::DisableEnhancedMonitoring(
+    const EnhancedMonitoringRequest& r) {
+  return ChangeMonitoring(r, /*enable=*/false);
+}
+
+SvcResult<EnhancedMonitoringResult> StreamService::ChangeMonitoring(
+    const EnhancedMonitoringRequest& r, bool enable) {
+  Lock lock(mu_);
+  CompleteDueLocked(clock_.NowMs());
+  auto s = Resolve(r.stream);
+  if (!s.ok()) return s.status();
+  const StreamRecord& stream = **s;
+  if (!Modifiable(stream)) return {Errc::kResourceInUse, NotActive(stream)};
+  std::set<std::string> requested;
+  for (const auto& m : r.metrics) {
+    if (m == "ALL") {
+      requested.insert(AllMetrics().begin(), AllMetrics().end());
+    } else {
+      requested.insert(m);
+    }
+  }
+  std::set<std::string> desired(stream.shard_level_metrics.begin(),
+                                stream.shard_level_metrics.end());
+  for (const auto& m : requested) {
+    if (enable) {
+      desired.insert(m);
+    } else {
+      desired.erase(m);
+    }
+  }
+  EnhancedMonitoringResult out;
+  out.stream_name = stream.name;
+  out.stream_arn = StreamArn(stream.name);
+  out.current = stream.shard_level_metrics;
+  out.desired.assign(desired.begin(), desired.end());
+  if (out.desired != out.current) {
+    SHOAL_RETURN_IF_ERROR(
+        Commit(meta::SetShardLevelMetricsCmd{stream.name, stream.revision, out.desired}));
+  }
+  return out;
+}
+
+}  // namespace shoal::service
