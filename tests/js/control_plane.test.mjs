@@ -37,6 +37,9 @@ import {
   waitForStatus,
 } from './util.mjs';
 
+// Generous per-suite limit so that a hanging server fails the suite instead of the whole run.
+const SUITE = { timeout: 180_000 };
+
 const notFound = (name) => `Stream ${name} under account ${ACCOUNT_ID} not found.`;
 const validation1 = (value, member, constraint) =>
   `1 validation error detected: Value '${value}' at '${member}' failed to satisfy constraint: Member must ${constraint}`;
@@ -53,7 +56,7 @@ async function createActive(kinesis, input) {
 }
 
 // ---------------------------------------------------------------------------------------------
-describe('streams on a server with fast transitions', () => {
+describe('streams on a server with fast transitions', SUITE, () => {
   const server = useServer();
   let kinesis;
   before(() => { kinesis = server.client(); });
@@ -445,7 +448,7 @@ describe('streams on a server with fast transitions', () => {
 
   test('ListShards ShardFilter types on a stream without resharding', async () => {
     const name = uniqueName('filter');
-    const before = Date.now();
+    const tCreate = Date.now();
     await createActive(kinesis, { StreamName: name, ShardCount: 4 });
     await sleep(20);
     const now = new Date();
@@ -459,7 +462,7 @@ describe('streams on a server with fast transitions', () => {
     assert.deepEqual(await ids({ Type: 'AT_LATEST' }), everything);
     assert.deepEqual(await ids({ Type: 'AT_TIMESTAMP', Timestamp: now }), everything);
     assert.deepEqual(await ids({ Type: 'FROM_TIMESTAMP', Timestamp: now }), everything);
-    assert.deepEqual(await ids({ Type: 'FROM_TIMESTAMP', Timestamp: new Date(before - 3_600_000) }), everything);
+    assert.deepEqual(await ids({ Type: 'FROM_TIMESTAMP', Timestamp: new Date(tCreate - 3_600_000) }), everything);
 
     // The filter survives pagination (the token encodes it).
     const p1 = await kinesis.send(new ListShardsCommand({
@@ -593,8 +596,8 @@ describe('streams on a server with fast transitions', () => {
 
     await kinesis.send(new UntagResourceCommand({ ResourceARN: arn, TagKeys: ['drop', 'unknown'] }));
     await kinesis.send(new TagResourceCommand({ ResourceARN: arn, Tags: { env: 'prod' } }));
-    const after = await kinesis.send(new ListTagsForResourceCommand({ ResourceARN: arn }));
-    assert.deepEqual(sorted(after.Tags), [{ Key: 'env', Value: 'prod' }, { Key: 'owner', Value: 'me' }]);
+    const afterUntag = await kinesis.send(new ListTagsForResourceCommand({ ResourceARN: arn }));
+    assert.deepEqual(sorted(afterUntag.Tags), [{ Key: 'env', Value: 'prod' }, { Key: 'owner', Value: 'me' }]);
 
     // Both tag APIs see the same tag set.
     const viaStream = await kinesis.send(new ListTagsForStreamCommand({ StreamName: name }));
@@ -668,7 +671,7 @@ describe('streams on a server with fast transitions', () => {
 });
 
 // ---------------------------------------------------------------------------------------------
-describe('ListStreams and DescribeLimits on a dedicated server', () => {
+describe('ListStreams and DescribeLimits on a dedicated server', SUITE, () => {
   const server = useServer();
   let kinesis;
   const names = ['ls-a', 'ls-b', 'ls-c', 'ls-d', 'ls-e'];
@@ -784,14 +787,14 @@ describe('ListStreams and DescribeLimits on a dedicated server', () => {
     });
     await kinesis.send(new DeleteStreamCommand({ StreamName: 'ls-c' }));
     await waitForGone(kinesis, 'ls-c');
-    const after = await kinesis.send(new DescribeLimitsCommand({}));
-    assert.equal(after.OpenShardCount, 1 + 2 + 4 + 5);
-    assert.equal(after.OnDemandStreamCount, 0);
+    const afterDelete = await kinesis.send(new DescribeLimitsCommand({}));
+    assert.equal(afterDelete.OpenShardCount, 1 + 2 + 4 + 5);
+    assert.equal(afterDelete.OnDemandStreamCount, 0);
   });
 });
 
 // ---------------------------------------------------------------------------------------------
-describe('shard limit (--shard-limit 6)', () => {
+describe('shard limit (--shard-limit 6)', SUITE, () => {
   const server = useServer({ shardLimit: 6 });
 
   test('CreateStream beyond the account shard limit → LimitExceededException', async () => {
@@ -819,7 +822,7 @@ describe('shard limit (--shard-limit 6)', () => {
 });
 
 // ---------------------------------------------------------------------------------------------
-describe('stream states on a server with slow transitions (3 s)', () => {
+describe('stream states on a server with slow transitions (3 s)', SUITE, () => {
   const server = useServer({ createDelayMs: 3000, deleteDelayMs: 3000, updateDelayMs: 3000 });
   let kinesis;
   before(() => { kinesis = server.client(); });
@@ -890,7 +893,7 @@ describe('stream states on a server with slow transitions (3 s)', () => {
 });
 
 // ---------------------------------------------------------------------------------------------
-describe('NextToken expiry (--next-token-ttl-seconds 1)', () => {
+describe('NextToken expiry (--next-token-ttl-seconds 1)', SUITE, () => {
   const server = useServer({ nextTokenTtlSeconds: 1 });
 
   test('ListShards and ListStreams tokens expire → ExpiredNextTokenException', async () => {
@@ -919,7 +922,7 @@ describe('NextToken expiry (--next-token-ttl-seconds 1)', () => {
 });
 
 // ---------------------------------------------------------------------------------------------
-describe('persistence across kill -9', () => {
+describe('persistence across kill -9', SUITE, () => {
   const server = useServer();
 
   async function snapshot(kinesis, names) {
@@ -956,17 +959,16 @@ describe('persistence across kill -9', () => {
     await kinesis.send(new DecreaseStreamRetentionPeriodCommand({ StreamName: 'p-again', RetentionPeriodHours: 100 }));
 
     const names = ['p-again', 'p-ondemand', 'p-three'];
-    const before = await snapshot(kinesis, names);
-    assert.deepEqual(before.list.StreamNames, names);
-    assert.equal(before['p-three'].summary.StreamDescriptionSummary.RetentionPeriodHours, 72);
-    assert.deepEqual(before['p-three'].tags.Tags, [{ Key: 'env', Value: 'prod' }, { Key: 'team', Value: 'a' }]);
+    const snap = await snapshot(kinesis, names);
+    assert.deepEqual(snap.list.StreamNames, names);
+    assert.equal(snap['p-three'].summary.StreamDescriptionSummary.RetentionPeriodHours, 72);
+    assert.deepEqual(snap['p-three'].tags.Tags, [{ Key: 'env', Value: 'prod' }, { Key: 'team', Value: 'a' }]);
 
     await server.kill9();
     await server.restart();
     kinesis = server.client();
 
-    const after = await snapshot(kinesis, names);
-    assert.deepEqual(after, before);
+    assert.deepEqual(await snapshot(kinesis, names), snap);
     await expectError(kinesis.send(new DescribeStreamSummaryCommand({ StreamName: 'p-gone' })), 'ResourceNotFoundException');
     assert.deepEqual((await kinesis.send(new ListTagsForResourceCommand({ ResourceARN: streamArn('p-ondemand') }))).Tags,
       [{ Key: 'via', Value: 'arn' }]);
@@ -1012,9 +1014,9 @@ describe('persistence across kill -9', () => {
 
   test('state survives a graceful restart (SIGTERM) too', async () => {
     let kinesis = server.client();
-    const before = await snapshot(kinesis, ['p-three']);
+    const snap = await snapshot(kinesis, ['p-three']);
     await server.restart();
     kinesis = server.client();
-    assert.deepEqual(await snapshot(kinesis, ['p-three']), before);
+    assert.deepEqual(await snapshot(kinesis, ['p-three']), snap);
   });
 });

@@ -41,7 +41,7 @@ function assertH2Headers(res) {
   }
 }
 
-describe('HTTP/2 and HTTP/1.1 on one port', () => {
+describe('HTTP/2 and HTTP/1.1 on one port', { timeout: 120_000 }, () => {
   const server = useServer();
   let streamName;
 
