@@ -26,7 +26,8 @@ export const SHOAL_BIN = process.env.SHOAL_BIN || path.join(REPO_ROOT, 'build', 
 
 export const REGION = 'us-east-1';
 export const ACCOUNT_ID = '000000000000';
-export const CREDENTIALS = Object.freeze({ accessKeyId: 'x', secretAccessKey: 'y' });
+// Not frozen, and copied per client: the SDK annotates the credentials object it is given.
+export const CREDENTIALS = { accessKeyId: 'x', secretAccessKey: 'y' };
 const READY_TIMEOUT_MS = 20_000;
 const STOP_TIMEOUT_MS = 10_000;
 
@@ -173,7 +174,7 @@ export class ShoalServer {
     const client = new KinesisClient({
       endpoint: this.endpoint,
       region: REGION,
-      credentials: CREDENTIALS,
+      credentials: { ...CREDENTIALS },
       ...overrides,
     });
     this.clients.add(client);
