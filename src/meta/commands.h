@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <string_view>
 #include <variant>
 #include <vector>
 
@@ -71,5 +72,13 @@ struct SetShardLevelMetricsCmd {
 using Command = std::variant<CreateStreamCmd, SetStreamStatusCmd, DeleteStreamCmd,
                              SetRetentionCmd, AddTagsCmd, RemoveTagsCmd,
                              SetShardLevelMetricsCmd>;
+
+// The command's type name without "Cmd", e.g. "CreateStream" (for messages and logs).
+std::string_view CommandName(const Command& cmd);
+// The name of the stream the command changes.
+const std::string& CommandStreamName(const Command& cmd);
+// The revision the command names: the new stream's revision for CreateStreamCmd, otherwise
+// the revision the stream must have.
+uint64_t CommandRevision(const Command& cmd);
 
 }  // namespace shoal::meta

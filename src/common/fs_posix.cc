@@ -1,0 +1,231 @@
+// The POSIX FileSystem: DefaultFileSystem() in common/fs.h.
+//
+// Every call maps straight onto one or a few system calls; nothing is cached or buffered, so
+// WritableFile::Append() is a write(2) and Sync() an fdatasync(2). Errors carry the
+// operation, the path and the errno text.
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <filesystem>
+#include <system_error>
+
+#include "common/fs.h"
+
+namespace shoal {
+namespace {
+
+IoErrc ErrcFromErrno(int err) {
+  switch (err) {
+    case ENOENT:
+      return IoErrc::kNotFound;
+    case EEXIST:
+      return IoErrc::kAlreadyExists;
+    case ENOSPC:
+    case EDQUOT:
+      return IoErrc::kNoSpace;
+    default:
+      return IoErrc::kIo;
+  }
+}
+
+IoStatus ErrnoStatus(std::string_view op, std::string_view path, int err) {
+  std::string message(op);
+  message.append(" ").append(path).append(": ").append(std::system_category().message(err));
+  return IoStatus(ErrcFromErrno(err), std::move(message));
+}
+
+// Retries `call` while it fails with EINTR; returns its last result.
+template <class F>
+auto RetryOnEintr(F call) {
+  decltype(call()) rc;
+  do {
+    rc = call();
+  } while (rc == -1 && errno == EINTR);
+  return rc;
+}
+
+class PosixWritableFile final : public WritableFile {
+ public:
+  // Takes ownership of `fd`, an open descriptor for `path` whose file had `size` bytes.
+  PosixWritableFile(std::string path, int fd, uint64_t size)
+      : path_(std::move(path)), fd_(fd), size_(size) {}
+  ~PosixWritableFile() override {
+    if (fd_ >= 0) ::close(fd_);
+  }
+
+  IoStatus Append(std::string_view data) override {
+    if (fd_ < 0) return IoStatus(IoErrc::kIo, "write " + path_ + ": file is closed");
+    while (!data.empty()) {
+      ssize_t n = RetryOnEintr([&] { return ::write(fd_, data.data(), data.size()); });
+      if (n < 0) return ErrnoStatus("write", path_, errno);
+      size_ += static_cast<uint64_t>(n);  // a partial write still reached the file
+      data.remove_prefix(static_cast<size_t>(n));
+    }
+    return IoStatus::Ok();
+  }
+
+  IoStatus Sync() override {
+    if (fd_ < 0) return IoStatus(IoErrc::kIo, "fdatasync " + path_ + ": file is closed");
+    if (RetryOnEintr([&] { return ::fdatasync(fd_); }) != 0) {
+      return ErrnoStatus("fdatasync", path_, errno);
+    }
+    return IoStatus::Ok();
+  }
+
+  IoStatus Close() override {
+    if (fd_ < 0) return IoStatus::Ok();
+    int fd = fd_;
+    fd_ = -1;
+    // Not retried on EINTR: Linux releases the descriptor whatever close() returns.
+    if (::close(fd) != 0) return ErrnoStatus("close", path_, errno);
+    return IoStatus::Ok();
+  }
+
+  uint64_t Size() const override { return size_; }
+
+ private:
+  const std::string path_;
+  int fd_;
+  uint64_t size_;
+};
+
+class PosixFileSystem final : public FileSystem {
+ public:
+  IoResult<std::unique_ptr<WritableFile>> OpenAppendable(const std::string& path) override {
+    return OpenForWrite(path, O_APPEND);
+  }
+
+  IoResult<std::unique_ptr<WritableFile>> Create(const std::string& path) override {
+    return OpenForWrite(path, O_TRUNC);
+  }
+
+  IoResult<std::string> ReadAll(const std::string& path) override {
+    int fd = RetryOnEintr([&] { return ::open(path.c_str(), O_RDONLY | O_CLOEXEC); });
+    if (fd < 0) return ErrnoStatus("open", path, errno);
+    std::string out;
+    struct stat st;
+    if (::fstat(fd, &st) == 0 && st.st_size > 0) out.reserve(static_cast<size_t>(st.st_size));
+    char buf[64 * 1024];
+    for (;;) {
+      ssize_t n = RetryOnEintr([&] { return ::read(fd, buf, sizeof(buf)); });
+      if (n < 0) {
+        IoStatus status = ErrnoStatus("read", path, errno);
+        ::close(fd);
+        return status;
+      }
+      if (n == 0) break;
+      out.append(buf, static_cast<size_t>(n));
+    }
+    ::close(fd);
+    return out;
+  }
+
+  IoResult<bool> Exists(const std::string& path) override {
+    struct stat st;
+    if (::stat(path.c_str(), &st) == 0) return true;
+    if (errno == ENOENT || errno == ENOTDIR) return false;
+    return ErrnoStatus("stat", path, errno);
+  }
+
+  // Names come back sorted, without "." and "..".
+  IoResult<std::vector<std::string>> ListDir(const std::string& dir) override {
+    DIR* d = ::opendir(dir.c_str());
+    if (d == nullptr) return ErrnoStatus("opendir", dir, errno);
+    std::vector<std::string> names;
+    for (;;) {
+      errno = 0;
+      struct dirent* entry = ::readdir(d);
+      if (entry == nullptr) break;
+      std::string_view name(entry->d_name);
+      if (name != "." && name != "..") names.emplace_back(name);
+    }
+    int err = errno;
+    ::closedir(d);
+    if (err != 0) return ErrnoStatus("readdir", dir, err);
+    std::sort(names.begin(), names.end());
+    return names;
+  }
+
+  // mkdir -p: creates each missing component; an existing directory is fine.
+  IoStatus CreateDirs(const std::string& dir) override {
+    for (size_t pos = 0; pos != std::string::npos;) {
+      pos = dir.find('/', pos + 1);
+      std::string prefix = dir.substr(0, pos);
+      if (prefix.empty() || prefix == "/") continue;
+      if (::mkdir(prefix.c_str(), 0755) == 0) continue;
+      int err = errno;
+      struct stat st;
+      if (err == EEXIST && ::stat(prefix.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) continue;
+      if (err == EEXIST)
+        return IoStatus(IoErrc::kAlreadyExists, "mkdir " + prefix + ": not a directory");
+      return ErrnoStatus("mkdir", prefix, err);
+    }
+    return IoStatus::Ok();
+  }
+
+  IoStatus Remove(const std::string& path) override {
+    if (::unlink(path.c_str()) != 0) return ErrnoStatus("unlink", path, errno);
+    return IoStatus::Ok();
+  }
+
+  // rm -rf: symlinks are removed, never followed; a missing path is fine.
+  IoStatus RemoveAll(const std::string& path) override {
+    std::error_code ec;
+    std::filesystem::remove_all(path, ec);
+    if (ec) return ErrnoStatus("remove_all", path, ec.value());
+    return IoStatus::Ok();
+  }
+
+  IoStatus Rename(const std::string& from, const std::string& to) override {
+    if (::rename(from.c_str(), to.c_str()) != 0) {
+      return ErrnoStatus("rename", from + " -> " + to, errno);
+    }
+    return IoStatus::Ok();
+  }
+
+  IoStatus Truncate(const std::string& path, uint64_t size) override {
+    if (RetryOnEintr([&] { return ::truncate(path.c_str(), static_cast<off_t>(size)); }) != 0) {
+      return ErrnoStatus("truncate", path, errno);
+    }
+    return IoStatus::Ok();
+  }
+
+  IoStatus SyncDir(const std::string& dir) override {
+    int fd = RetryOnEintr([&] { return ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); });
+    if (fd < 0) return ErrnoStatus("open", dir, errno);
+    IoStatus status;
+    if (RetryOnEintr([&] { return ::fsync(fd); }) != 0) status = ErrnoStatus("fsync", dir, errno);
+    ::close(fd);
+    return status;
+  }
+
+ private:
+  // `extra` is O_APPEND (keep contents, always write at the end) or O_TRUNC (start empty).
+  static IoResult<std::unique_ptr<WritableFile>> OpenForWrite(const std::string& path, int extra) {
+    int fd = RetryOnEintr(
+        [&] { return ::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC | extra, 0644); });
+    if (fd < 0) return ErrnoStatus("open", path, errno);
+    struct stat st;
+    if (::fstat(fd, &st) != 0) {
+      IoStatus status = ErrnoStatus("fstat", path, errno);
+      ::close(fd);
+      return status;
+    }
+    return std::unique_ptr<WritableFile>(
+        std::make_unique<PosixWritableFile>(path, fd, static_cast<uint64_t>(st.st_size)));
+  }
+};
+
+}  // namespace
+
+FileSystem& DefaultFileSystem() {
+  static PosixFileSystem* fs = new PosixFileSystem();  // never destroyed: usable at exit
+  return *fs;
+}
+
+}  // namespace shoal

@@ -1,0 +1,106 @@
+// DefaultFileSystem() against the real disk, in a fresh mkdtemp directory.
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+
+#include "common/fs.h"
+
+namespace shoal {
+namespace {
+
+class PosixFileSystemTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string pattern = (std::filesystem::temp_directory_path() / "shoal-fs-XXXXXX").string();
+    ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
+    dir_ = pattern;
+  }
+  void TearDown() override { EXPECT_TRUE(fs_.RemoveAll(dir_).ok()); }
+
+  std::string Path(const std::string& name) const { return dir_ + "/" + name; }
+
+  FileSystem& fs_ = DefaultFileSystem();
+  std::string dir_;
+};
+
+TEST_F(PosixFileSystemTest, AppendSyncReadAndReopen) {
+  {
+    auto file = fs_.OpenAppendable(Path("log"));
+    ASSERT_TRUE(file.ok()) << file.message();
+    EXPECT_EQ((*file)->Size(), 0u);
+    ASSERT_TRUE((*file)->Append("hello ").ok());
+    ASSERT_TRUE((*file)->Append(std::string(100000, 'x')).ok());
+    ASSERT_TRUE((*file)->Sync().ok());
+    EXPECT_EQ((*file)->Size(), 100006u);
+    ASSERT_TRUE((*file)->Close().ok());
+    EXPECT_EQ((*file)->Append("after close").code(), IoErrc::kIo);
+  }
+  ASSERT_TRUE(fs_.SyncDir(dir_).ok());
+  auto file = fs_.OpenAppendable(Path("log"));
+  ASSERT_TRUE(file.ok());
+  EXPECT_EQ((*file)->Size(), 100006u);
+  ASSERT_TRUE((*file)->Append("!").ok());
+  auto data = fs_.ReadAll(Path("log"));
+  ASSERT_TRUE(data.ok());
+  EXPECT_EQ(data->size(), 100007u);
+  EXPECT_EQ(data->substr(0, 6), "hello ");
+  EXPECT_EQ(data->back(), '!');
+}
+
+TEST_F(PosixFileSystemTest, CreateTruncatesExistingFile) {
+  ASSERT_TRUE((*fs_.OpenAppendable(Path("f")))->Append("old contents").ok());
+  auto file = fs_.Create(Path("f"));
+  ASSERT_TRUE(file.ok());
+  EXPECT_EQ((*file)->Size(), 0u);
+  ASSERT_TRUE((*file)->Append("new").ok());
+  EXPECT_EQ(*fs_.ReadAll(Path("f")), "new");
+}
+
+TEST_F(PosixFileSystemTest, RenameTruncateRemove) {
+  ASSERT_TRUE((*fs_.OpenAppendable(Path("a")))->Append("abcdef").ok());
+  ASSERT_TRUE(fs_.Rename(Path("a"), Path("b")).ok());
+  EXPECT_FALSE(*fs_.Exists(Path("a")));
+  ASSERT_TRUE(fs_.Truncate(Path("b"), 3).ok());
+  EXPECT_EQ(*fs_.ReadAll(Path("b")), "abc");
+  ASSERT_TRUE(fs_.Remove(Path("b")).ok());
+  EXPECT_FALSE(*fs_.Exists(Path("b")));
+}
+
+TEST_F(PosixFileSystemTest, DirectoriesCreateListAndRemoveRecursively) {
+  ASSERT_TRUE(fs_.CreateDirs(Path("x/y/z")).ok());
+  ASSERT_TRUE(fs_.CreateDirs(Path("x/y/z")).ok());  // idempotent
+  ASSERT_TRUE((*fs_.OpenAppendable(Path("x/b")))->Append("1").ok());
+  ASSERT_TRUE((*fs_.OpenAppendable(Path("x/a")))->Append("2").ok());
+  ASSERT_TRUE((*fs_.OpenAppendable(Path("x/y/z/deep")))->Append("3").ok());
+  auto names = fs_.ListDir(Path("x"));
+  ASSERT_TRUE(names.ok());
+  EXPECT_EQ(*names, (std::vector<std::string>{"a", "b", "y"}));
+  ASSERT_TRUE(fs_.SyncDir(Path("x")).ok());
+  ASSERT_TRUE(fs_.RemoveAll(Path("x")).ok());
+  EXPECT_FALSE(*fs_.Exists(Path("x")));
+  EXPECT_TRUE(fs_.RemoveAll(Path("x")).ok());  // missing is fine
+}
+
+TEST_F(PosixFileSystemTest, ErrorsCarryCodePathAndErrnoText) {
+  auto missing = fs_.ReadAll(Path("nope"));
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.code(), IoErrc::kNotFound);
+  EXPECT_NE(missing.message().find(Path("nope")), std::string::npos) << missing.message();
+  EXPECT_NE(missing.message().find("No such file"), std::string::npos) << missing.message();
+  EXPECT_EQ(fs_.Remove(Path("nope")).code(), IoErrc::kNotFound);
+  EXPECT_EQ(fs_.Rename(Path("nope"), Path("other")).code(), IoErrc::kNotFound);
+  EXPECT_EQ(fs_.Truncate(Path("nope"), 0).code(), IoErrc::kNotFound);
+  EXPECT_EQ(fs_.ListDir(Path("nope")).code(), IoErrc::kNotFound);
+  EXPECT_EQ(fs_.SyncDir(Path("nope")).code(), IoErrc::kNotFound);
+  EXPECT_EQ(fs_.OpenAppendable(Path("nope/f")).code(), IoErrc::kNotFound);
+  ASSERT_TRUE((*fs_.OpenAppendable(Path("file")))->Append("x").ok());
+  EXPECT_EQ(fs_.CreateDirs(Path("file")).code(), IoErrc::kAlreadyExists);
+  EXPECT_EQ(fs_.CreateDirs(Path("file/sub")).code(), IoErrc::kAlreadyExists);
+  EXPECT_EQ(fs_.ReadAll(dir_).code(), IoErrc::kIo);  // EISDIR
+}
+
+}  // namespace
+}  // namespace shoal

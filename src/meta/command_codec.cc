@@ -1,0 +1,291 @@
+#include "meta/command_codec.h"
+
+#include "meta/coding.h"
+#include "meta/overloaded.h"
+
+namespace shoal::meta {
+namespace {
+
+// ---- Encoding ----
+
+void PutI32(std::string* dst, int32_t v) { PutFixed32(dst, static_cast<uint32_t>(v)); }
+void PutI64(std::string* dst, int64_t v) { PutFixed64(dst, static_cast<uint64_t>(v)); }
+
+void PutOptionalU32(std::string* dst, const std::optional<uint32_t>& v) {
+  PutU8(dst, v.has_value() ? 1 : 0);
+  if (v.has_value()) PutVarint32(dst, *v);
+}
+
+void PutOptionalI64(std::string* dst, const std::optional<int64_t>& v) {
+  PutU8(dst, v.has_value() ? 1 : 0);
+  if (v.has_value()) PutI64(dst, *v);
+}
+
+void PutStrings(std::string* dst, const std::vector<std::string>& strings) {
+  PutVarint32(dst, static_cast<uint32_t>(strings.size()));
+  for (const std::string& s : strings) PutString(dst, s);
+}
+
+void PutTags(std::string* dst, const std::map<std::string, std::string>& tags) {
+  PutVarint32(dst, static_cast<uint32_t>(tags.size()));
+  for (const auto& [key, value] : tags) {
+    PutString(dst, key);
+    PutString(dst, value);
+  }
+}
+
+void PutShard(std::string* dst, const ShardRecord& shard) {
+  PutVarint32(dst, shard.index);
+  PutU128(dst, shard.starting_hash_key);
+  PutU128(dst, shard.ending_hash_key);
+  PutI64(dst, shard.created_ms);
+  PutOptionalU32(dst, shard.parent);
+  PutOptionalU32(dst, shard.adjacent_parent);
+  PutOptionalI64(dst, shard.closed_ms);
+}
+
+void PutStream(std::string* dst, const StreamRecord& r) {
+  PutString(dst, r.name);
+  PutVarint64(dst, r.revision);
+  PutU8(dst, static_cast<uint8_t>(r.status));
+  PutI64(dst, r.status_until_ms);
+  PutU8(dst, static_cast<uint8_t>(r.mode));
+  PutI64(dst, r.created_ms);
+  PutI32(dst, r.retention_hours);
+  PutVarint32(dst, r.next_shard_index);
+  PutVarint32(dst, static_cast<uint32_t>(r.shards.size()));
+  for (const ShardRecord& shard : r.shards) PutShard(dst, shard);
+  PutTags(dst, r.tags);
+  PutStrings(dst, r.shard_level_metrics);
+  PutU8(dst, static_cast<uint8_t>(r.encryption));
+  PutString(dst, r.key_id);
+  PutI32(dst, r.max_record_size_kib);
+}
+
+// Every command but CreateStream starts with the stream it targets.
+void PutTarget(std::string* dst, const std::string& name, uint64_t revision) {
+  PutString(dst, name);
+  PutVarint64(dst, revision);
+}
+
+
+void PutBody(std::string* dst, const Command& cmd) {
+  std::visit(Overloaded{
+                 [&](const CreateStreamCmd& c) { PutStream(dst, c.record); },
+                 [&](const SetStreamStatusCmd& c) {
+                   PutTarget(dst, c.name, c.revision);
+                   PutU8(dst, static_cast<uint8_t>(c.status));
+                   PutI64(dst, c.status_until_ms);
+                 },
+                 [&](const DeleteStreamCmd& c) { PutTarget(dst, c.name, c.revision); },
+                 [&](const SetRetentionCmd& c) {
+                   PutTarget(dst, c.name, c.revision);
+                   PutI32(dst, c.retention_hours);
+                 },
+                 [&](const AddTagsCmd& c) {
+                   PutTarget(dst, c.name, c.revision);
+                   PutTags(dst, c.tags);
+                 },
+                 [&](const RemoveTagsCmd& c) {
+                   PutTarget(dst, c.name, c.revision);
+                   PutStrings(dst, c.keys);
+                 },
+                 [&](const SetShardLevelMetricsCmd& c) {
+                   PutTarget(dst, c.name, c.revision);
+                   PutStrings(dst, c.metrics);
+                 },
+             },
+             cmd);
+}
+
+// ---- Decoding ----
+
+int32_t GetI32(Decoder& d, std::string_view field) {
+  return static_cast<int32_t>(d.Fixed32(field));
+}
+int64_t GetI64(Decoder& d, std::string_view field) {
+  return static_cast<int64_t>(d.Fixed64(field));
+}
+
+std::optional<uint32_t> GetOptionalU32(Decoder& d, std::string_view field) {
+  if (!d.Presence(field)) return std::nullopt;
+  return d.Varint32(field);
+}
+
+std::optional<int64_t> GetOptionalI64(Decoder& d, std::string_view field) {
+  if (!d.Presence(field)) return std::nullopt;
+  return GetI64(d, field);
+}
+
+std::vector<std::string> GetStrings(Decoder& d, std::string_view field) {
+  std::vector<std::string> out;
+  uint32_t n = d.Count(field);
+  for (uint32_t i = 0; i < n && d.ok(); ++i) out.push_back(d.String(field));
+  return out;
+}
+
+// Keys must be strictly ascending: that is how PutTags writes a std::map, and it makes a
+// duplicate key (which would silently drop a value) a decode error.
+std::map<std::string, std::string> GetTags(Decoder& d, std::string_view field) {
+  std::map<std::string, std::string> out;
+  uint32_t n = d.Count(field);
+  for (uint32_t i = 0; i < n && d.ok(); ++i) {
+    std::string key = d.String(field);
+    std::string value = d.String(field);
+    if (!out.empty() && key <= out.rbegin()->first) d.Fail(field, "keys not strictly ascending");
+    if (d.ok()) out.emplace_hint(out.end(), std::move(key), std::move(value));
+  }
+  return out;
+}
+
+ShardRecord GetShard(Decoder& d) {
+  ShardRecord shard;
+  shard.index = d.Varint32("shard.index");
+  shard.starting_hash_key = d.U128("shard.starting_hash_key");
+  shard.ending_hash_key = d.U128("shard.ending_hash_key");
+  shard.created_ms = GetI64(d, "shard.created_ms");
+  shard.parent = GetOptionalU32(d, "shard.parent");
+  shard.adjacent_parent = GetOptionalU32(d, "shard.adjacent_parent");
+  shard.closed_ms = GetOptionalI64(d, "shard.closed_ms");
+  return shard;
+}
+
+StreamRecord GetStream(Decoder& d) {
+  StreamRecord r;
+  r.name = d.String("name");
+  r.revision = d.Varint64("revision");
+  r.status = static_cast<StreamStatus>(d.Enum("status", 3));
+  r.status_until_ms = GetI64(d, "status_until_ms");
+  r.mode = static_cast<StreamMode>(d.Enum("mode", 1));
+  r.created_ms = GetI64(d, "created_ms");
+  r.retention_hours = GetI32(d, "retention_hours");
+  r.next_shard_index = d.Varint32("next_shard_index");
+  uint32_t shards = d.Count("shards");
+  for (uint32_t i = 0; i < shards && d.ok(); ++i) r.shards.push_back(GetShard(d));
+  r.tags = GetTags(d, "tags");
+  r.shard_level_metrics = GetStrings(d, "shard_level_metrics");
+  r.encryption = static_cast<EncryptionType>(d.Enum("encryption", 1));
+  r.key_id = d.String("key_id");
+  r.max_record_size_kib = GetI32(d, "max_record_size_kib");
+  return r;
+}
+
+// Reads the name and revision every command but CreateStream starts with.
+template <class Cmd>
+Cmd GetTarget(Decoder& d) {
+  Cmd c;
+  c.name = d.String("name");
+  c.revision = d.Varint64("revision");
+  return c;
+}
+
+Command GetBody(Decoder& d, CommandTag tag) {
+  switch (tag) {
+    case CommandTag::kCreateStream:
+      return CreateStreamCmd{GetStream(d)};
+    case CommandTag::kSetStreamStatus: {
+      auto c = GetTarget<SetStreamStatusCmd>(d);
+      c.status = static_cast<StreamStatus>(d.Enum("status", 3));
+      c.status_until_ms = GetI64(d, "status_until_ms");
+      return c;
+    }
+    case CommandTag::kDeleteStream:
+      return GetTarget<DeleteStreamCmd>(d);
+    case CommandTag::kSetRetention: {
+      auto c = GetTarget<SetRetentionCmd>(d);
+      c.retention_hours = GetI32(d, "retention_hours");
+      return c;
+    }
+    case CommandTag::kAddTags: {
+      auto c = GetTarget<AddTagsCmd>(d);
+      c.tags = GetTags(d, "tags");
+      return c;
+    }
+    case CommandTag::kRemoveTags: {
+      auto c = GetTarget<RemoveTagsCmd>(d);
+      c.keys = GetStrings(d, "keys");
+      return c;
+    }
+    case CommandTag::kSetShardLevelMetrics: {
+      auto c = GetTarget<SetShardLevelMetricsCmd>(d);
+      c.metrics = GetStrings(d, "metrics");
+      return c;
+    }
+  }
+  d.Fail("tag", "unknown command tag " + std::to_string(static_cast<int>(tag)));
+  return DeleteStreamCmd{};
+}
+
+// Reads and checks the leading version byte.
+void GetVersion(Decoder& d) {
+  uint8_t version = d.U8("version");
+  if (d.ok() && version != kCommandFormatVersion) {
+    d.Fail("version", "unsupported format version " + std::to_string(version) +
+                          " (this build reads " + std::to_string(kCommandFormatVersion) + ")");
+  }
+}
+
+MetaStatus Corruption(std::string_view what, const Decoder& d) {
+  return MetaStatus(MetaErrc::kCorruption, std::string(what) + ": " + d.error());
+}
+
+}  // namespace
+
+CommandTag TagOf(const Command& cmd) {
+  // The variant's alternatives are declared in tag order (commands.h); the static_asserts
+  // pin that, so reordering the variant cannot silently renumber tags.
+  static_assert(std::is_same_v<std::variant_alternative_t<0, Command>, CreateStreamCmd>);
+  static_assert(std::is_same_v<std::variant_alternative_t<6, Command>, SetShardLevelMetricsCmd>);
+  static_assert(std::variant_size_v<Command> == 7);
+  return std::visit(
+      Overloaded{
+          [](const CreateStreamCmd&) { return CommandTag::kCreateStream; },
+          [](const SetStreamStatusCmd&) { return CommandTag::kSetStreamStatus; },
+          [](const DeleteStreamCmd&) { return CommandTag::kDeleteStream; },
+          [](const SetRetentionCmd&) { return CommandTag::kSetRetention; },
+          [](const AddTagsCmd&) { return CommandTag::kAddTags; },
+          [](const RemoveTagsCmd&) { return CommandTag::kRemoveTags; },
+          [](const SetShardLevelMetricsCmd&) { return CommandTag::kSetShardLevelMetrics; },
+      },
+      cmd);
+}
+
+std::string EncodeCommand(const Command& cmd) {
+  std::string out;
+  PutU8(&out, kCommandFormatVersion);
+  PutU8(&out, static_cast<uint8_t>(TagOf(cmd)));
+  PutBody(&out, cmd);
+  return out;
+}
+
+MetaResult<Command> DecodeCommand(std::string_view payload) {
+  Decoder d(payload);
+  GetVersion(d);
+  auto tag = static_cast<CommandTag>(d.U8("tag"));
+  if (!d.ok()) return Corruption("command", d);
+  Command cmd = GetBody(d, tag);
+  d.ExpectEnd();
+  if (!d.ok()) return Corruption("command", d);
+  return cmd;
+}
+
+std::string EncodeSnapshotHeader(const SnapshotHeader& header) {
+  std::string out;
+  PutU8(&out, kCommandFormatVersion);
+  PutVarint64(&out, header.last_revision);
+  PutVarint32(&out, header.stream_count);
+  return out;
+}
+
+MetaResult<SnapshotHeader> DecodeSnapshotHeader(std::string_view payload) {
+  Decoder d(payload);
+  GetVersion(d);
+  SnapshotHeader header;
+  header.last_revision = d.Varint64("last_revision");
+  header.stream_count = d.Varint32("stream_count");
+  d.ExpectEnd();
+  if (!d.ok()) return Corruption("snapshot header", d);
+  return header;
+}
+
+}  // namespace shoal::meta

@@ -1,0 +1,100 @@
+#include "meta/tables.h"
+
+#include <gtest/gtest.h>
+
+#include "meta/test_util.h"
+
+namespace shoal::meta {
+namespace {
+
+using testing::SampleStream;
+
+class CatalogTablesTest : public ::testing::Test {
+ protected:
+  // Validates and applies, failing the test if `cmd` is rejected.
+  void MustApply(const Command& cmd) {
+    MetaStatus status = tables_.Validate(cmd);
+    ASSERT_TRUE(status.ok()) << status.message();
+    tables_.Apply(cmd);
+  }
+  void ExpectInvalid(const Command& cmd, std::string_view fragment) {
+    MetaStatus status = tables_.Validate(cmd);
+    ASSERT_FALSE(status.ok()) << CommandName(cmd);
+    EXPECT_EQ(status.code(), MetaErrc::kInvalidCommand);
+    EXPECT_NE(status.message().find(fragment), std::string::npos) << status.message();
+  }
+
+  CatalogTables tables_;
+};
+
+TEST_F(CatalogTablesTest, AppliesEveryCommandType) {
+  MustApply(CreateStreamCmd{SampleStream("s", 4)});
+  EXPECT_EQ(tables_.last_revision(), 4u);
+  MustApply(SetStreamStatusCmd{"s", 4, StreamStatus::kUpdating, 99});
+  MustApply(SetRetentionCmd{"s", 4, 72});
+  MustApply(AddTagsCmd{"s", 4, {{"env", "dev"}, {"new", "1"}}});
+  MustApply(RemoveTagsCmd{"s", 4, {"owner", "missing"}});
+  MustApply(SetShardLevelMetricsCmd{"s", 4, {"ALL"}});
+  const StreamRecord* s = tables_.Find("s");
+  ASSERT_NE(s, nullptr);
+  EXPECT_EQ(s->status, StreamStatus::kUpdating);
+  EXPECT_EQ(s->status_until_ms, 99);
+  EXPECT_EQ(s->retention_hours, 72);
+  EXPECT_EQ(s->tags,
+            (std::map<std::string, std::string>{{"empty", ""}, {"env", "dev"}, {"new", "1"}}));
+  EXPECT_EQ(s->shard_level_metrics, std::vector<std::string>{"ALL"});
+  MustApply(DeleteStreamCmd{"s", 4});
+  EXPECT_EQ(tables_.Find("s"), nullptr);
+  EXPECT_EQ(tables_.last_revision(), 4u);
+}
+
+TEST_F(CatalogTablesTest, CreateNeedsAFreeNameAndAHigherRevision) {
+  MustApply(CreateStreamCmd{SampleStream("s", 5)});
+  ExpectInvalid(CreateStreamCmd{SampleStream("s", 6)}, "already exists with revision 5");
+  ExpectInvalid(CreateStreamCmd{SampleStream("t", 5)}, "not above the last revision 5");
+  ExpectInvalid(CreateStreamCmd{SampleStream("", 9)}, "empty stream name");
+  MustApply(DeleteStreamCmd{"s", 5});
+  ExpectInvalid(CreateStreamCmd{SampleStream("s", 3)}, "not above the last revision 5");
+  MustApply(CreateStreamCmd{SampleStream("s", 6)});
+}
+
+TEST_F(CatalogTablesTest, CreateChecksTheRecordsShape) {
+  StreamRecord r = SampleStream("s", 1);
+  r.next_shard_index = r.shards.back().index;
+  ExpectInvalid(CreateStreamCmd{r}, "not below next_shard_index");
+  r = SampleStream("s", 1);
+  std::swap(r.shards[0], r.shards[1]);
+  ExpectInvalid(CreateStreamCmd{r}, "strictly ascending");
+  r = SampleStream("s", 1);
+  r.shard_level_metrics = {"B", "A"};
+  ExpectInvalid(CreateStreamCmd{r}, "shard_level_metrics");
+}
+
+TEST_F(CatalogTablesTest, OtherCommandsNeedTheStreamAtThatRevision) {
+  ExpectInvalid(SetRetentionCmd{"s", 1, 48}, "SetRetention 's': no such stream");
+  MustApply(CreateStreamCmd{SampleStream("s", 2)});
+  std::vector<Command> stale = {SetStreamStatusCmd{"s", 1, StreamStatus::kActive, 0},
+                                DeleteStreamCmd{"s", 3},
+                                SetRetentionCmd{"s", 1, 48},
+                                AddTagsCmd{"s", 1, {}},
+                                RemoveTagsCmd{"s", 1, {}},
+                                SetShardLevelMetricsCmd{"s", 1, {}}};
+  for (const Command& cmd : stale) ExpectInvalid(cmd, "does not match the stream's 2");
+  ExpectInvalid(SetShardLevelMetricsCmd{"s", 2, {"X", "X"}}, "sorted and unique");
+}
+
+TEST_F(CatalogTablesTest, RestoreAcceptsOlderRevisionsUpToTheHeader) {
+  tables_.RaiseLastRevision(10);
+  EXPECT_TRUE(tables_.ValidateRestore(CreateStreamCmd{SampleStream("b", 7)}).ok());
+  tables_.Apply(CreateStreamCmd{SampleStream("b", 7)});
+  EXPECT_TRUE(tables_.ValidateRestore(CreateStreamCmd{SampleStream("a", 3)}).ok());
+  EXPECT_FALSE(tables_.ValidateRestore(CreateStreamCmd{SampleStream("c", 11)}).ok());
+  EXPECT_FALSE(tables_.ValidateRestore(CreateStreamCmd{SampleStream("c", 0)}).ok());
+  EXPECT_FALSE(tables_.ValidateRestore(CreateStreamCmd{SampleStream("b", 8)}).ok());
+  EXPECT_EQ(tables_.last_revision(), 10u);
+  tables_.RaiseLastRevision(4);
+  EXPECT_EQ(tables_.last_revision(), 10u);
+}
+
+}  // namespace
+}  // namespace shoal::meta

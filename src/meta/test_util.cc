@@ -1,0 +1,115 @@
+#include "meta/test_util.h"
+
+#include <gtest/gtest.h>
+
+#include <ostream>
+
+#include "meta/log_format.h"
+
+namespace shoal::meta::testing {
+
+StreamRecord SampleStream(std::string name, uint64_t revision, uint32_t shards) {
+  StreamRecord r;
+  r.name = std::move(name);
+  r.revision = revision;
+  r.status = StreamStatus::kCreating;
+  r.status_until_ms = 1'700'000'000'500;
+  r.mode = StreamMode::kOnDemand;
+  r.created_ms = 1'700'000'000'000;
+  r.retention_hours = 48;
+  r.next_shard_index = shards + 1;
+  for (uint32_t i = 0; i < shards; ++i) {
+    ShardRecord shard;
+    shard.index = i + 1;
+    shard.starting_hash_key = static_cast<uint128>(i) << 100;
+    shard.ending_hash_key = (static_cast<uint128>(i + 1) << 100) - 1;
+    shard.created_ms = -5 + i;  // negative values round-trip too
+    if (i > 0) shard.parent = i;
+    if (i > 1) shard.adjacent_parent = i - 1;
+    if (i == 0) shard.closed_ms = 1'700'000'100'000;
+    r.shards.push_back(shard);
+  }
+  if (!r.shards.empty()) r.shards.back().ending_hash_key = kUint128Max;
+  r.tags = {{"env", "prod"}, {"owner", "team \xe2\x9c\x93"}, {"empty", ""}};
+  r.shard_level_metrics = {"IncomingBytes", "OutgoingRecords"};
+  r.encryption = EncryptionType::kKms;
+  r.key_id = "alias/aws/kinesis";
+  r.max_record_size_kib = 10240;
+  return r;
+}
+
+std::vector<Command> OneOfEachCommand() {
+  return {
+      CreateStreamCmd{SampleStream("orders", 7)},
+      SetStreamStatusCmd{"orders", 7, StreamStatus::kUpdating, -1},
+      DeleteStreamCmd{"orders", 7},
+      SetRetentionCmd{"orders", 7, 8760},
+      AddTagsCmd{"orders", 7, {{"a", "1"}, {"b", ""}}},
+      RemoveTagsCmd{"orders", 7, {"b", "a", "b"}},
+      SetShardLevelMetricsCmd{"orders", 7, {"ALL"}},
+  };
+}
+
+std::vector<Command> Script() {
+  return {
+      CreateStreamCmd{SampleStream("a", 1)},
+      CreateStreamCmd{SampleStream("b", 2, 1)},
+      SetStreamStatusCmd{"a", 1, StreamStatus::kActive, 0},
+      AddTagsCmd{"a", 1, {{"k1", "v1"}, {"k2", "v2"}}},
+      SetRetentionCmd{"b", 2, 168},
+      RemoveTagsCmd{"a", 1, {"k1", "no-such-key"}},
+      SetShardLevelMetricsCmd{"a", 1, {"IncomingBytes", "IteratorAgeMilliseconds"}},
+      SetStreamStatusCmd{"b", 2, StreamStatus::kDeleting, 1'700'000'001'000},
+      DeleteStreamCmd{"b", 2},
+      CreateStreamCmd{SampleStream("b", 3, 2)},
+      DeleteStreamCmd{"a", 1},
+      AddTagsCmd{"b", 3, {{"recreated", "yes"}}},
+  };
+}
+
+void PrintTo(const CatalogState& state, std::ostream* os) {
+  *os << "{last_revision=" << state.last_revision << " streams=[";
+  for (const auto& [name, s] : state.streams) {
+    *os << " " << name << "@r" << s.revision << "(status=" << static_cast<int>(s.status)
+        << " retention=" << s.retention_hours << " tags=" << s.tags.size()
+        << " metrics=" << s.shard_level_metrics.size() << " shards=" << s.shards.size() << ")";
+  }
+  *os << " ]}";
+}
+
+CatalogState StateOf(const Catalog& catalog) {
+  return CatalogState{catalog.streams(), catalog.last_revision()};
+}
+
+std::vector<CatalogState> ReferenceStates(const std::vector<Command>& script) {
+  CatalogTables tables;
+  std::vector<CatalogState> states{CatalogState{}};
+  for (const Command& cmd : script) {
+    EXPECT_TRUE(tables.Validate(cmd).ok()) << CommandName(cmd);
+    tables.Apply(cmd);
+    states.push_back(CatalogState{tables.streams(), tables.last_revision()});
+  }
+  return states;
+}
+
+std::unique_ptr<Catalog> MustOpen(FileSystem& fs, CatalogOptions options) {
+  auto catalog = Catalog::Open(fs, kTestDir, options);
+  EXPECT_TRUE(catalog.ok()) << catalog.message();
+  return catalog.ok() ? std::move(catalog).value() : nullptr;
+}
+
+std::string LogContents(MemFileSystem& fs) {
+  auto contents = fs.ReadAll(std::string(kTestDir) + "/" + kMetaLogName);
+  return contents.ok() ? *contents : std::string();
+}
+
+void WriteLog(MemFileSystem& fs, const std::string& contents) {
+  ASSERT_TRUE(fs.CreateDirs(kTestDir).ok());
+  auto file = fs.Create(std::string(kTestDir) + "/" + kMetaLogName);
+  ASSERT_TRUE(file.ok());
+  ASSERT_TRUE((*file)->Append(contents).ok());
+  ASSERT_TRUE((*file)->Sync().ok());
+  ASSERT_TRUE(fs.SyncDir(kTestDir).ok());
+}
+
+}  // namespace shoal::meta::testing
