@@ -14,16 +14,21 @@ namespace shoal::api {
 enum class HttpErrc { kBindFailed, kInvalidAddress };
 
 struct HttpServerOptions {
+  // An IPv4/IPv6 literal ("0.0.0.0" and "::" listen on all interfaces) or "localhost".
+  // Host names are not resolved (kInvalidAddress).
   std::string host = "127.0.0.1";
   uint16_t port = 4567;  // 0 picks a free port; see HttpServer::port()
   int io_threads = 2;
   // Larger bodies are not read: the handler gets body_too_large = true and answers; the
   // connection is then closed (HTTP/1.1) or the stream reset after the answer (HTTP/2).
   uint64_t max_body_bytes = 16 * 1024 * 1024;
-  // Idle keep-alive connections are closed after this long.
+  // Idle keep-alive connections are closed after this long (HTTP/2: GOAWAY first).
+  // <= 0 disables the timeout.
   int idle_timeout_seconds = 300;
 };
 
+// Thread-safety: Start(), Stop() and the destructor are called by the owner, one at a time.
+// handler.Handle() runs on the I/O threads, concurrently for different connections.
 class HttpServer {
  public:
   // `handler` must outlive the server.
@@ -33,8 +38,11 @@ class HttpServer {
   HttpServer& operator=(const HttpServer&) = delete;
 
   // Binds, listens and starts the I/O threads. Returns once accepting.
+  // REQUIRES: not already started (a failed Start() may be retried).
   Status<HttpErrc> Start();
-  // Stops accepting, closes connections and joins the I/O threads. Idempotent.
+  // Stops accepting, closes connections (HTTP/2: GOAWAY first; answers still owed are
+  // dropped) and joins the I/O threads. Waits for peers to close after our goodbye for at
+  // most ~2 s, and never more than ~5 s in total. Idempotent; no-op if never started.
   void Stop();
   // The bound port (useful with port 0). REQUIRES: Start() succeeded.
   uint16_t port() const;
