@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <vector>
+
 namespace shoal::service {
 namespace {
 
@@ -29,13 +31,15 @@ TEST(SequenceNumberTest, InitialShardsDifferByTwoPow144PlusSixteen) {
 TEST(SequenceNumberTest, RoundTripsAndOrdersByCounter) {
   SequenceNumber s{1'700'000'000, 12345, 1, 0, 1'700'000'100};
   std::string prev;
-  for (uint64_t c : {1ull, 2ull, 1000ull, (1ull << 40), SequenceNumber::kMaxCounter}) {
+  for (uint64_t c : std::vector<uint64_t>{1, 2, 1000, uint64_t{1} << 40, SequenceNumber::kMaxCounter}) {
     s.counter = c;
     std::string text = s.ToString();
     auto back = SequenceNumber::Parse(text);
     ASSERT_TRUE(back.has_value());
     EXPECT_EQ(*back, s);
-    if (!prev.empty()) EXPECT_TRUE(prev.size() < text.size() || prev < text);
+    if (!prev.empty()) {
+      EXPECT_TRUE(prev.size() < text.size() || prev < text);
+    }
     prev = text;
   }
 }

@@ -169,7 +169,7 @@ SvcStatus StreamService::CreateStream(const CreateStreamRequest& req) {
                         "once.",
                         options_.account_id, options_.max_creating_streams)};
   }
-  SHOAL_RETURN_IF_ERROR(ValidateTags(req.tags, req.tags.size(), /*allow_colon=*/false));
+  SHOAL_RETURN_IF_ERROR(ValidateTags(req.name, req.tags, req.tags.size()));
 
   StreamRecord r;
   r.name = req.name;

@@ -75,9 +75,9 @@ class StreamService {
   SvcResult<const meta::StreamRecord*> ResolveArn(const std::string& arn) const;
   SvcStatus Commit(const meta::Command& cmd);
   SvcStatus ChangeRetention(const RetentionRequest& req, bool increase);
-  SvcStatus SetTags(const meta::StreamRecord& s, const TagMap& tags, bool allow_colon);
+  SvcStatus SetTags(const meta::StreamRecord& s, const TagMap& tags);
   // Checks tag text and the per-stream count (`total_after` tags once applied).
-  static SvcStatus ValidateTags(const TagMap& tags, size_t total_after, bool allow_colon);
+  SvcStatus ValidateTags(const std::string& stream, const TagMap& tags, size_t total_after) const;
   SvcStatus UnsetTags(const meta::StreamRecord& s, const std::vector<std::string>& keys);
   SvcResult<EnhancedMonitoringResult> ChangeMonitoring(const EnhancedMonitoringRequest& r,
                                                        bool enable);

@@ -25,24 +25,28 @@ const std::vector<std::string>& AllMetrics() {
   return kAll;
 }
 
-// Tag text: Unicode letters, digits, white space and _ . / = + - @ (and ':' for the
-// ARN-based API). Non-ASCII code points are taken as letters; control characters (tab,
-// newline) are rejected, as AWS does.
-bool ValidTagText(std::string_view text, bool allow_colon) {
+// Tag text as AWS checks it (kinesalite's production-validated rules): Unicode letters,
+// digits, white space and _ . / = + - @ : pass; '%' is rejected with its own message; control
+// characters (tab, newline) and other punctuation are invalid. Non-ASCII code points are taken
+// as letters.
+enum class TagText { kOk, kPercent, kInvalid };
+
+TagText CheckTagText(std::string_view text) {
+  TagText result = TagText::kOk;
   for (unsigned char c : text) {
     if (c >= 0x80) continue;
     if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) continue;
     switch (c) {
-      case ' ': case '_': case '.': case '/': case '=': case '+': case '-': case '@':
+      case ' ': case '_': case '.': case '/': case '=': case '+': case '-': case '@': case ':':
         continue;
-      case ':':
-        if (allow_colon) continue;
-        return false;
+      case '%':
+        result = TagText::kPercent;
+        continue;
       default:
-        return false;
+        return TagText::kInvalid;
     }
   }
-  return true;
+  return result;
 }
 
 bool Modifiable(const StreamRecord& s) {
@@ -51,28 +55,36 @@ bool Modifiable(const StreamRecord& s) {
 
 }  // namespace
 
-SvcStatus StreamService::ValidateTags(const TagMap& tags, size_t total_after, bool allow_colon) {
-  for (const auto& [k, v] : tags) {
-    if (!ValidTagText(k, allow_colon) || !ValidTagText(v, allow_colon)) {
-      return {Errc::kInvalidArgument,
-              "Some tags contain invalid characters. Valid characters: Unicode letters, digits, "
-              "white space, _ . / = + - % @."};
-    }
+SvcStatus StreamService::ValidateTags(const std::string& stream, const TagMap& tags,
+                                      size_t total_after) const {
+  TagText worst = TagText::kOk;
+  for (const auto& [k, v] : tags) worst = std::max({worst, CheckTagText(k), CheckTagText(v)});
+  if (worst == TagText::kInvalid) {
+    return {Errc::kInvalidArgument,
+            "Some tags contain invalid characters. Valid characters: Unicode letters, digits, "
+            "white space, _ . / = + - % @ :."};
+  }
+  if (worst == TagText::kPercent) {
+    return {Errc::kInvalidArgument,
+            fmt::format("Failed to add tags to stream {} under account {} because some tags "
+                        "contained illegal characters. The allowed characters are Unicode "
+                        "letters, white-spaces, '_',',','/','=','+','-','@',':'.",
+                        stream, options_.account_id)};
   }
   if (total_after > kMaxTagsPerStream) {
-    return {Errc::kLimitExceeded,
-            fmt::format("A resource cannot have more than {} tags associated with it. This "
-                        "request would result in {} tags.",
-                        kMaxTagsPerStream, total_after)};
+    return {Errc::kInvalidArgument,
+            fmt::format("Failed to add tags to stream {} under account {} because a given "
+                        "stream cannot have more than {} tags associated with it.",
+                        stream, options_.account_id, kMaxTagsPerStream)};
   }
   return {};
 }
 
-SvcStatus StreamService::SetTags(const StreamRecord& s, const TagMap& tags, bool allow_colon) {
+SvcStatus StreamService::SetTags(const StreamRecord& s, const TagMap& tags) {
   if (!Modifiable(s)) return {Errc::kResourceInUse, NotActive(s)};
   size_t total = s.tags.size();
   for (const auto& [k, v] : tags) total += s.tags.count(k) ? 0 : 1;
-  SHOAL_RETURN_IF_ERROR(ValidateTags(tags, total, allow_colon));
+  SHOAL_RETURN_IF_ERROR(ValidateTags(s.name, tags, total));
   return Commit(meta::AddTagsCmd{s.name, s.revision, tags});
 }
 
@@ -90,7 +102,7 @@ SvcStatus StreamService::AddTagsToStream(const AddTagsRequest& req) {
   CompleteDueLocked(clock_.NowMs());
   auto s = Resolve(req.stream);
   if (!s.ok()) return s.status();
-  return SetTags(**s, req.tags, /*allow_colon=*/false);
+  return SetTags(**s, req.tags);
 }
 
 SvcStatus StreamService::RemoveTagsFromStream(const RemoveTagsRequest& req) {
@@ -127,7 +139,7 @@ SvcStatus StreamService::TagResource(const std::string& arn, const TagMap& tags)
   CompleteDueLocked(clock_.NowMs());
   auto s = ResolveArn(arn);
   if (!s.ok()) return s.status();
-  return SetTags(**s, tags, /*allow_colon=*/true);
+  return SetTags(**s, tags);
 }
 
 SvcStatus StreamService::UntagResource(const std::string& arn,

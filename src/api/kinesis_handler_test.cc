@@ -1,0 +1,162 @@
+#include "api/kinesis_handler.h"
+
+#include <gtest/gtest.h>
+
+#include <future>
+
+#include "api/codec/reader.h"
+#include "common/mem_fs.h"
+#include "meta/catalog.h"
+#include "service/stream_service.h"
+
+namespace shoal::api {
+namespace {
+
+constexpr char kAuth[] =
+    "AWS4-HMAC-SHA256 Credential=AKID/20240102/us-east-1/kinesis/aws4_request, "
+    "SignedHeaders=content-type;host;x-amz-date;x-amz-target, "
+    "Signature=8c749e3b7ae6fa248966db61058b45e160f7218f37147b25a4cf1e79db3d8be7";
+
+class KinesisHandlerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto c = meta::Catalog::Open(fs_, "/data");
+    ASSERT_TRUE(c.ok());
+    catalog_ = std::move(*c);
+    service::ServiceOptions opts;
+    opts.create_delay_ms = 0;
+    opts.token_key = "k";
+    streams_ = std::make_unique<service::StreamService>(*catalog_, clock_, opts);
+    handler_ = std::make_unique<KinesisHandler>(Services{*streams_}, clock_, 2);
+  }
+
+  HttpRequest Request(const std::string& op, std::string body,
+                      const std::string& type = "application/x-amz-json-1.1") {
+    HttpRequest r;
+    r.method = "POST";
+    r.target = "/";
+    r.headers = {{"content-type", type},
+                 {"x-amz-target", "Kinesis_20131202." + op},
+                 {"x-amz-date", "20240102T030405Z"},
+                 {"authorization", kAuth}};
+    r.body = std::move(body);
+    return r;
+  }
+
+  HttpResponse Call(HttpRequest req) {
+    std::promise<HttpResponse> p;
+    handler_->Handle(std::move(req), [&p](HttpResponse r) { p.set_value(std::move(r)); });
+    return p.get_future().get();
+  }
+
+  static std::string HeaderOf(const HttpResponse& r, const std::string& name) {
+    for (const auto& [k, v] : r.headers)
+      if (k == name) return v;
+    return "";
+  }
+
+  static std::string TypeOf(const HttpResponse& r) {
+    auto body = r.body.empty() ? Result<Value, CodecErrc>(Value::Object())
+                : HeaderOf(r, "content-type") == "application/x-amz-cbor-1.1" ? ReadCbor(r.body)
+                                                                              : ReadJson(r.body);
+    if (!body.ok()) return "<unparsable>";
+    const Value* t = body->Find("__type");
+    return t ? t->as_string() : "";
+  }
+
+  MemFileSystem fs_;
+  FakeClock clock_;
+  std::unique_ptr<meta::Catalog> catalog_;
+  std::unique_ptr<service::StreamService> streams_;
+  std::unique_ptr<KinesisHandler> handler_;
+};
+
+TEST_F(KinesisHandlerTest, CreateThenDescribe) {
+  auto r = Call(Request("CreateStream", R"({"StreamName":"s1","ShardCount":2})"));
+  EXPECT_EQ(r.status, 200);
+  EXPECT_TRUE(r.body.empty());
+  EXPECT_EQ(HeaderOf(r, "content-type"), "application/x-amz-json-1.1");
+  EXPECT_EQ(HeaderOf(r, "x-amzn-requestid").size(), 36u);
+  EXPECT_FALSE(HeaderOf(r, "x-amz-id-2").empty());
+  EXPECT_NE(HeaderOf(r, "date").find("GMT"), std::string::npos);
+  r = Call(Request("DescribeStream", R"({"StreamName":"s1"})"));
+  ASSERT_EQ(r.status, 200);
+  auto body = ReadJson(r.body);
+  ASSERT_TRUE(body.ok());
+  const Value* desc = body->Find("StreamDescription");
+  ASSERT_NE(desc, nullptr);
+  EXPECT_EQ(desc->Find("Shards")->items().size(), 2u);
+  EXPECT_EQ(desc->Find("StreamStatus")->as_string(), "ACTIVE");
+  EXPECT_TRUE(desc->Find("StreamCreationTimestamp")->is_number());
+}
+
+TEST_F(KinesisHandlerTest, ErrorsCarryTypeInBodyAndHeader) {
+  auto r = Call(Request("DescribeStream", R"({"StreamName":"nope"})"));
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(TypeOf(r), "ResourceNotFoundException");
+  EXPECT_EQ(HeaderOf(r, "x-amzn-errortype"), "ResourceNotFoundException");
+  EXPECT_NE(r.body.find("Stream nope under account 000000000000 not found."), std::string::npos);
+}
+
+TEST_F(KinesisHandlerTest, FrontendChecks) {
+  auto req = Request("ListStreams", "{}");
+  req.headers.erase(req.headers.begin() + 3);  // no Authorization
+  EXPECT_EQ(TypeOf(Call(req)), "MissingAuthenticationTokenException");
+  req = Request("ListStreams", "{}");
+  req.headers[3].second = "AWS4-HMAC-SHA256 SignedHeaders=host";
+  EXPECT_EQ(TypeOf(Call(req)), "IncompleteSignatureException");
+  auto r = Call(Request("NoSuchOperation", "{}"));
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(TypeOf(r), "UnknownOperationException");
+  req = Request("ListStreams", "{}");
+  req.headers[1].second = "Kinesis_20131202";
+  EXPECT_EQ(TypeOf(Call(req)), "UnknownOperationException");
+  r = Call(Request("ListStreams", "{not json"));
+  EXPECT_EQ(TypeOf(r), "SerializationException");
+  r = Call(Request("ListStreams", "{}", "text/plain"));
+  EXPECT_EQ(r.status, 404);
+  EXPECT_EQ(TypeOf(r), "UnknownOperationException");
+  req = Request("ListStreams", "");
+  req.body_too_large = true;
+  r = Call(req);
+  EXPECT_EQ(r.status, 413);
+  EXPECT_TRUE(r.close_connection);
+  r = Call(Request("ListStreams", "{}", "application/x-amz-json-1.1; charset=utf-8"));
+  EXPECT_EQ(r.status, 200);
+}
+
+TEST_F(KinesisHandlerTest, CborInCborOut) {
+  // {"StreamName":"s1","ShardCount":1} as an indefinite-length map, as Jackson writes it.
+  std::string body = "\xbf\x6aStreamName\x62s1\x6aShardCount\x01\xff";
+  auto r = Call(Request("CreateStream", body, "application/x-amz-cbor-1.1"));
+  ASSERT_EQ(r.status, 200);
+  r = Call(Request("DescribeStreamSummary", "\xbf\x6aStreamName\x62s1\xff",
+                   "application/x-amz-cbor-1.1"));
+  ASSERT_EQ(r.status, 200);
+  EXPECT_EQ(HeaderOf(r, "content-type"), "application/x-amz-cbor-1.1");
+  auto v = ReadCbor(r.body);
+  ASSERT_TRUE(v.ok());
+  const Value* ts = v->Find("StreamDescriptionSummary")->Find("StreamCreationTimestamp");
+  ASSERT_NE(ts, nullptr);
+  EXPECT_EQ(ts->kind(), Value::Kind::kInt);
+  EXPECT_TRUE(ts->tagged_epoch());
+  EXPECT_EQ(ts->as_int(), clock_.NowMs());
+  r = Call(Request("DescribeStreamSummary", "\xbf\x6aStreamName\x62zz\xff",
+                   "application/x-amz-cbor-1.1"));
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(TypeOf(r), "ResourceNotFoundException");
+  r = Call(Request("DescribeStreamSummary", "\xbf\x6a", "application/x-amz-cbor-1.1"));
+  EXPECT_EQ(TypeOf(r), "SerializationException");
+}
+
+TEST_F(KinesisHandlerTest, ValidationExceptionText) {
+  auto r = Call(Request("CreateStream", R"({"StreamName":"bad name","ShardCount":1})"));
+  EXPECT_EQ(TypeOf(r), "ValidationException");
+  EXPECT_NE(r.body.find("1 validation error detected: Value 'bad name' at 'streamName' failed "
+                        "to satisfy constraint: Member must satisfy regular expression pattern: "
+                        "[a-zA-Z0-9_.-]+"),
+            std::string::npos);
+}
+
+}  // namespace
+}  // namespace shoal::api
