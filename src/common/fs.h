@@ -35,6 +35,18 @@ class WritableFile {
   virtual uint64_t Size() const = 0;
 };
 
+// A read-only handle for positional reads (pread). Thread-safe: concurrent Read() calls are
+// fine. On POSIX the handle keeps reading a file that has since been removed or renamed.
+class RandomAccessFile {
+ public:
+  virtual ~RandomAccessFile() = default;
+  // Reads up to `n` bytes at `offset` into `scratch` (which must hold `n` bytes) and returns
+  // how many were read: fewer than `n` only at the end of the file (0 at or past it).
+  virtual IoResult<size_t> Read(uint64_t offset, size_t n, char* scratch) const = 0;
+  // The file's current size.
+  virtual IoResult<uint64_t> Size() const = 0;
+};
+
 class FileSystem {
  public:
   virtual ~FileSystem() = default;
@@ -43,6 +55,8 @@ class FileSystem {
   // Creates `path` empty (truncating an existing file).
   virtual IoResult<std::unique_ptr<WritableFile>> Create(const std::string& path) = 0;
   virtual IoResult<std::string> ReadAll(const std::string& path) = 0;
+  // Opens an existing file for positional reads; kNotFound if it is missing.
+  virtual IoResult<std::unique_ptr<RandomAccessFile>> OpenRandomAccess(const std::string& path) = 0;
   virtual IoResult<bool> Exists(const std::string& path) = 0;
   virtual IoResult<std::vector<std::string>> ListDir(const std::string& dir) = 0;  // names only
   virtual IoStatus CreateDirs(const std::string& dir) = 0;

@@ -94,6 +94,36 @@ class PosixWritableFile final : public WritableFile {
   uint64_t size_;
 };
 
+class PosixRandomAccessFile final : public RandomAccessFile {
+ public:
+  // Takes ownership of `fd`, opened read-only on `path`.
+  PosixRandomAccessFile(std::string path, int fd) : path_(std::move(path)), fd_(fd) {}
+  ~PosixRandomAccessFile() override { ::close(fd_); }
+
+  IoResult<size_t> Read(uint64_t offset, size_t n, char* scratch) const override {
+    size_t done = 0;
+    while (done < n) {
+      ssize_t got = RetryOnEintr([&] {
+        return ::pread(fd_, scratch + done, n - done, static_cast<off_t>(offset + done));
+      });
+      if (got < 0) return ErrnoStatus("pread", path_, errno);
+      if (got == 0) break;  // end of file
+      done += static_cast<size_t>(got);
+    }
+    return done;
+  }
+
+  IoResult<uint64_t> Size() const override {
+    struct stat st;
+    if (::fstat(fd_, &st) != 0) return ErrnoStatus("fstat", path_, errno);
+    return static_cast<uint64_t>(st.st_size);
+  }
+
+ private:
+  const std::string path_;
+  const int fd_;
+};
+
 class PosixFileSystem final : public FileSystem {
  public:
   IoResult<std::unique_ptr<WritableFile>> OpenAppendable(const std::string& path) override {
@@ -123,6 +153,12 @@ class PosixFileSystem final : public FileSystem {
     }
     ::close(fd);
     return out;
+  }
+
+  IoResult<std::unique_ptr<RandomAccessFile>> OpenRandomAccess(const std::string& path) override {
+    int fd = RetryOnEintr([&] { return ::open(path.c_str(), O_RDONLY | O_CLOEXEC); });
+    if (fd < 0) return ErrnoStatus("open", path, errno);
+    return std::unique_ptr<RandomAccessFile>(std::make_unique<PosixRandomAccessFile>(path, fd));
   }
 
   IoResult<bool> Exists(const std::string& path) override {

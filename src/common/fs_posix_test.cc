@@ -102,5 +102,26 @@ TEST_F(PosixFileSystemTest, ErrorsCarryCodePathAndErrnoText) {
   EXPECT_EQ(fs_.ReadAll(dir_).code(), IoErrc::kIo);  // EISDIR
 }
 
+TEST_F(PosixFileSystemTest, RandomAccessPreadsAndKeepsRemovedFiles) {
+  auto file = fs_.OpenAppendable(Path("ra"));
+  ASSERT_TRUE(file.ok());
+  std::string big(200000, 'x');
+  big[150000] = 'y';
+  ASSERT_TRUE((*file)->Append(big).ok());
+  auto reader = fs_.OpenRandomAccess(Path("ra"));
+  ASSERT_TRUE(reader.ok()) << reader.message();
+  EXPECT_EQ(*(*reader)->Size(), 200000u);
+  std::string buf(10, '\0');
+  auto got = (*reader)->Read(149999, 3, buf.data());
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(buf.substr(0, *got), "xyx");
+  EXPECT_EQ(*(*reader)->Read(199995, 10, buf.data()), 5u);  // short at the end
+  EXPECT_EQ(*(*reader)->Read(300000, 10, buf.data()), 0u);
+  ASSERT_TRUE(fs_.Remove(Path("ra")).ok());
+  EXPECT_EQ(*(*reader)->Read(150000, 1, buf.data()), 1u);
+  EXPECT_EQ(buf[0], 'y');
+  EXPECT_EQ(fs_.OpenRandomAccess(Path("ra")).code(), IoErrc::kNotFound);
+}
+
 }  // namespace
 }  // namespace shoal

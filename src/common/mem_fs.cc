@@ -103,6 +103,35 @@ class MemFileSystem::File final : public WritableFile {
   bool closed_ = false;
 };
 
+// A read handle on one inode; see the crash model in the header.
+class MemFileSystem::ReadFile final : public RandomAccessFile {
+ public:
+  ReadFile(MemFileSystem* fs, std::string path, std::shared_ptr<Inode> inode, uint64_t epoch)
+      : fs_(fs), path_(std::move(path)), inode_(std::move(inode)), epoch_(epoch) {}
+
+  IoResult<size_t> Read(uint64_t offset, size_t n, char* scratch) const override {
+    std::lock_guard<std::mutex> lock(fs_->mu_);
+    if (epoch_ != fs_->epoch_) return Error(IoErrc::kIo, "pread", path_, "stale handle (crashed)");
+    const std::string& data = inode_->data;
+    if (offset >= data.size()) return size_t{0};
+    size_t got = std::min<uint64_t>(n, data.size() - offset);
+    data.copy(scratch, got, offset);
+    return got;
+  }
+
+  IoResult<uint64_t> Size() const override {
+    std::lock_guard<std::mutex> lock(fs_->mu_);
+    if (epoch_ != fs_->epoch_) return Error(IoErrc::kIo, "fstat", path_, "stale handle (crashed)");
+    return static_cast<uint64_t>(inode_->data.size());
+  }
+
+ private:
+  MemFileSystem* const fs_;
+  const std::string path_;
+  const std::shared_ptr<Inode> inode_;
+  const uint64_t epoch_;
+};
+
 MemFileSystem::MemFileSystem() = default;
 MemFileSystem::~MemFileSystem() = default;
 
@@ -178,6 +207,19 @@ IoResult<std::string> MemFileSystem::ReadAll(const std::string& path) {
   if (dirs_.count(NormalizeDir(path)) > 0)
     return Error(IoErrc::kIo, "read", path, "is a directory");
   return Error(IoErrc::kNotFound, "open", path, "no such file");
+}
+
+IoResult<std::unique_ptr<RandomAccessFile>> MemFileSystem::OpenRandomAccess(
+    const std::string& path) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = files_.find(path);
+  if (it == files_.end()) {
+    if (dirs_.count(NormalizeDir(path)) > 0)
+      return Error(IoErrc::kIo, "open", path, "is a directory");
+    return Error(IoErrc::kNotFound, "open", path, "no such file");
+  }
+  return std::unique_ptr<RandomAccessFile>(
+      std::make_unique<ReadFile>(this, path, it->second, epoch_));
 }
 
 IoResult<bool> MemFileSystem::Exists(const std::string& path) {

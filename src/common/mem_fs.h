@@ -19,6 +19,8 @@
 //     durable at once; a file's unsynced data is kept or dropped as a whole (partial
 //     persistence is modelled by a torn append, never by scattered pages); handles opened
 //     before a crash fail with kIo afterwards (the process that owned them is gone).
+//   * Read handles (OpenRandomAccess) see the written contents, keep reading a file after it
+//     is removed or renamed (as a POSIX descriptor does) and fail after a crash.
 //
 // Paths are compared as text: use one spelling per file (no "..", "//", or "./" prefixes).
 // "/", "" and "." always exist as directories.
@@ -52,6 +54,7 @@ class MemFileSystem final : public FileSystem {
   IoResult<std::unique_ptr<WritableFile>> OpenAppendable(const std::string& path) override;
   IoResult<std::unique_ptr<WritableFile>> Create(const std::string& path) override;
   IoResult<std::string> ReadAll(const std::string& path) override;
+  IoResult<std::unique_ptr<RandomAccessFile>> OpenRandomAccess(const std::string& path) override;
   IoResult<bool> Exists(const std::string& path) override;
   IoResult<std::vector<std::string>> ListDir(const std::string& dir) override;  // sorted
   IoStatus CreateDirs(const std::string& dir) override;
@@ -98,6 +101,7 @@ class MemFileSystem final : public FileSystem {
 
  private:
   class File;
+  class ReadFile;
   struct Inode;
   using Namespace = std::map<std::string, std::shared_ptr<Inode>>;
 

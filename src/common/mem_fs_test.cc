@@ -240,5 +240,45 @@ TEST_F(MemFileSystemTest, ConcurrentWritersOnSeparateFiles) {
   EXPECT_EQ(fs_.bytes_appended(), uint64_t{kThreads * kAppends});
 }
 
+TEST_F(MemFileSystemTest, RandomAccessReadsAtOffsetsAndSurvivesRemove) {
+  auto file = MustOpen(fs_, "/d/f");
+  ASSERT_TRUE(file->Append("0123456789").ok());
+  auto reader = fs_.OpenRandomAccess("/d/f");
+  ASSERT_TRUE(reader.ok()) << reader.message();
+  char buf[16];
+  auto got = (*reader)->Read(3, 4, buf);
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(std::string(buf, *got), "3456");
+  got = (*reader)->Read(8, 10, buf);  // short at the end of the file
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(std::string(buf, *got), "89");
+  EXPECT_EQ(*(*reader)->Read(10, 4, buf), 0u);
+  EXPECT_EQ(*(*reader)->Read(99, 4, buf), 0u);
+  ASSERT_TRUE(file->Append("ab").ok());  // later appends are visible
+  EXPECT_EQ(*(*reader)->Size(), 12u);
+  ASSERT_TRUE(fs_.Remove("/d/f").ok());  // a removed file stays readable through the handle
+  got = (*reader)->Read(10, 2, buf);
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(std::string(buf, *got), "ab");
+  EXPECT_EQ(fs_.OpenRandomAccess("/d/f").code(), IoErrc::kNotFound);
+  EXPECT_EQ(fs_.OpenRandomAccess("/d").code(), IoErrc::kIo);
+}
+
+TEST_F(MemFileSystemTest, RandomAccessHandlesGoStaleAtACrash) {
+  auto file = MustOpen(fs_, "/d/f");
+  ASSERT_TRUE(file->Append("abc").ok());
+  ASSERT_TRUE(file->Sync().ok());
+  ASSERT_TRUE(fs_.SyncDir("/d").ok());
+  auto reader = fs_.OpenRandomAccess("/d/f");
+  ASSERT_TRUE(reader.ok());
+  fs_.SimulateCrash();
+  char buf[4];
+  EXPECT_EQ((*reader)->Read(0, 3, buf).code(), IoErrc::kIo);
+  EXPECT_EQ((*reader)->Size().code(), IoErrc::kIo);
+  auto again = fs_.OpenRandomAccess("/d/f");
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(*(*again)->Read(0, 4, buf), 3u);
+}
+
 }  // namespace
 }  // namespace shoal
