@@ -75,6 +75,9 @@ export class ShoalServer {
    * @param {number} [opts.updateDelayMs=100]
    * @param {number} [opts.nextTokenTtlSeconds]
    * @param {number} [opts.shardLimit]
+   * @param {number} [opts.iteratorTtlSeconds]  --iterator-ttl-seconds
+   * @param {string} [opts.durability]  --durability (sync | flush)
+   * @param {string} [opts.tmpPrefix='shoal-js-e2e-']  prefix of the temporary directory
    * @param {string[]} [opts.extraArgs]
    */
   constructor(opts = {}) {
@@ -112,6 +115,8 @@ export class ShoalServer {
     ];
     if (o.nextTokenTtlSeconds != null) args.push('--next-token-ttl-seconds', String(o.nextTokenTtlSeconds));
     if (o.shardLimit != null) args.push('--shard-limit', String(o.shardLimit));
+    if (o.iteratorTtlSeconds != null) args.push('--iterator-ttl-seconds', String(o.iteratorTtlSeconds));
+    if (o.durability != null) args.push('--durability', String(o.durability));
     return args.concat(o.extraArgs);
   }
 
@@ -120,7 +125,7 @@ export class ShoalServer {
     if (this.proc) throw new Error('shoal server already running');
     installExitHandler();
     if (!this.tmpDir) {
-      this.tmpDir = fs.mkdtempSync(path.join(os.tmpdir(), 'shoal-js-e2e-'));
+      this.tmpDir = fs.mkdtempSync(path.join(os.tmpdir(), this.opts.tmpPrefix ?? 'shoal-js-e2e-'));
       fs.mkdirSync(this.dataDir);
     }
     fs.rmSync(this.portFile, { force: true });

@@ -86,6 +86,7 @@ class ServerError(RuntimeError):
 class ShoalServer:
     """One `shoal serve` process on a free port of 127.0.0.1.
 
+    ``tmp_prefix`` names the temporary data and run dirs (``<tmp_prefix>data-XXXX``).
     Keyword arguments other than the named ones become command-line flags:
     ``shard_limit=30000`` -> ``--shard-limit 30000``; a value of ``True`` gives a bare
     flag, ``None``/``False`` drops it. ``extra_args`` are appended verbatim.
@@ -104,14 +105,15 @@ class ShoalServer:
         extra_args: Iterable[str] = (),
         start: bool = True,
         startup_timeout: float = STARTUP_TIMEOUT_S,
+        tmp_prefix: str = "shoal-",
         **flags: Any,
     ) -> None:
         self.binary = Path(binary) if binary else shoal_bin()
         self._owns_data_dir = data_dir is None
         if data_dir is None:
-            data_dir = tempfile.mkdtemp(prefix="shoal-data-")
+            data_dir = tempfile.mkdtemp(prefix=tmp_prefix + "data-")
         self.data_dir = Path(data_dir)
-        self._work_dir = Path(tempfile.mkdtemp(prefix="shoal-run-"))
+        self._work_dir = Path(tempfile.mkdtemp(prefix=tmp_prefix + "run-"))
         self.port_file = self._work_dir / "port"
         self.log_path = self._work_dir / "server.log"
         self.region = region or TEST_REGION
@@ -424,6 +426,27 @@ def sigv4_headers(method: str, path: str, headers: Dict[str, str], body: bytes, 
         "Authorization": (f"AWS4-HMAC-SHA256 Credential={access_key}/{scope}, "
                           f"SignedHeaders={';'.join(names)}, Signature={signature}"),
     }
+
+
+# -------------------------------------------------------------------- hash keys
+
+MAX_HASH_KEY = (1 << 128) - 1
+
+
+def partition_key_hash(partition_key: str) -> int:
+    """The 128-bit hash key of a partition key: MD5 of its UTF-8 bytes, big-endian (spec §4.1)."""
+    return int.from_bytes(hashlib.md5(partition_key.encode("utf-8")).digest(), "big")
+
+
+def shard_for_hash(shards: Iterable[Dict[str, Any]], hash_key: int) -> str:
+    """The ShardId of the open shard (ListShards/DescribeStream entries) whose range holds hash_key."""
+    for shard in shards:
+        if "EndingSequenceNumber" in shard.get("SequenceNumberRange", {}):
+            continue
+        rng = shard["HashKeyRange"]
+        if int(rng["StartingHashKey"]) <= hash_key <= int(rng["EndingHashKey"]):
+            return shard["ShardId"]
+    raise AssertionError(f"no open shard holds hash key {hash_key}")
 
 
 # -------------------------------------------------------------------- polling helpers
