@@ -141,7 +141,9 @@ class LogEngine {
 
   // Deletes whole stored pieces of the shard whose records all arrived before cutoff_ms.
   // Records older than the cutoff may remain readable until their piece goes; callers that
-  // must hide them filter by arrival time.
+  // must hide them filter by arrival time. The piece holding the shard's newest record is
+  // kept (so its counters survive a restart), and after a restart records trimmed before it
+  // may be readable again until the next Trim.
   virtual StorageStatus Trim(ShardKey shard, int64_t cutoff_ms) = 0;
 
   // Removes every log of the stream revision (the stream was deleted).

@@ -59,6 +59,7 @@ void ShardIndex::TrimBefore(int64_t cutoff_ms, uint64_t durable_end,
     uint64_t segment = entries_[drop].segment();
     while (run_end < entries_.size() && entries_[run_end].segment() == segment) ++run_end;
     const IndexEntry& last = entries_[run_end - 1];
+    if (run_end == entries_.size()) break;  // the newest piece stays (it carries the counters)
     if (last.last_arrival_ms >= cutoff_ms || last.end_counter > durable_end) break;
     released->push_back(segment);
     drop = run_end;

@@ -55,8 +55,9 @@ class ShardIndex {
   int FindTime(int64_t at_ms) const;
 
   // Drops the shard's part of each segment, oldest first, whose records all arrived before
-  // cutoff_ms and all lie below `durable_end` (a counter). Appends the segments released to
-  // *released.
+  // cutoff_ms and all lie below `durable_end` (a counter). The piece holding the shard's
+  // newest batch always stays, so the shard's next counter survives a restart even when all
+  // its records have expired. Appends the segments released to *released.
   void TrimBefore(int64_t cutoff_ms, uint64_t durable_end, std::vector<uint64_t>* released);
   // Drops every entry; appends every segment referenced to *released.
   void Clear(std::vector<uint64_t>* released);

@@ -79,13 +79,16 @@ TEST_F(ShardIndexTest, TrimReleasesWholeSegmentsOnly) {
   Add(2, 0, 10, 1000);     // arrival 21000
   Add(3, 0, 10, 1000);     // arrival 31000
   std::vector<uint64_t> released;
+  index_.TrimBefore(99999, 15, &released);  // segment 1 holds counters past durable 15
+  EXPECT_TRUE(released.empty());
   index_.TrimBefore(11000, 100, &released);  // segment 1's last batch is not older
   EXPECT_TRUE(released.empty());
   index_.TrimBefore(21001, 100, &released);
   EXPECT_EQ(released, (std::vector<uint64_t>{1, 2}));
   EXPECT_EQ(index_.first_counter(), 31u);
-  index_.TrimBefore(99999, 35, &released);  // not durable past 35: segment 3 stays
+  index_.TrimBefore(99999, 100, &released);  // the newest piece always stays
   EXPECT_EQ(released.size(), 2u);
+  EXPECT_EQ(index_.first_counter(), 31u);
   index_.Clear(&released);
   EXPECT_EQ(released, (std::vector<uint64_t>{1, 2, 3}));
   EXPECT_TRUE(index_.empty());

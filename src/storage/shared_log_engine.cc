@@ -316,7 +316,7 @@ void SharedLogEngine::Stop() {
 StorageResult<ShardPositions> SharedLogEngine::Positions(ShardKey key) {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = shards_.find(key);
-  if (it == shards_.end()) return ShardPositions{};
+  if (it == shards_.end()) return ShardPositions{.first_counter = 1};
   const ShardLog& s = *it->second;
   return ShardPositions{.first_counter = s.FirstCounter(),
                         .next_counter = s.next_counter,
