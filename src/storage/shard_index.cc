@@ -7,6 +7,8 @@ namespace shoal::storage {
 
 bool ShardIndex::Add(const BatchHeader& header, LogPos pos) {
   uint64_t end_counter = header.first_counter + header.count;
+  uint32_t payload =
+      header.length - static_cast<uint32_t>(kBatchHeaderSize + kRecordHeaderSize * header.count);
   if (!entries_.empty()) {
     IndexEntry& last = entries_.back();
     assert(header.first_counter >= last.end_counter);
@@ -17,6 +19,8 @@ bool ShardIndex::Add(const BatchHeader& header, LogPos pos) {
       last.span = contiguous ? last.span + header.length : 0;
       last.bytes += header.length;
       last.batches += 1;
+      last.records += header.count;
+      last.payload += payload;
       last.last_pos = pos;
       last.end_counter = end_counter;
       last.last_arrival_ms = header.arrival_ms;
@@ -32,7 +36,9 @@ bool ShardIndex::Add(const BatchHeader& header, LogPos pos) {
                                 .last_pos = pos,
                                 .bytes = header.length,
                                 .span = header.length,
-                                .batches = 1});
+                                .batches = 1,
+                                .records = header.count,
+                                .payload = payload});
   return new_segment;
 }
 

@@ -34,6 +34,8 @@ struct IndexEntry {
   uint32_t span = 0;            // bytes from first_pos to the end of the last batch if they
                                 // are all this shard's (contiguous), else 0
   uint32_t batches = 0;
+  uint32_t records = 0;
+  uint32_t payload = 0;         // partition key + data bytes of those records
   uint64_t segment() const { return PosSegment(first_pos); }
 };
 

@@ -97,9 +97,11 @@ StorageResult<ReadResult> SharedLogEngine::ReadOnce(ShardKey key, uint64_t from,
          ++i) {
       entries.push_back(all[i]);
       total += all[i].bytes;
-      uint64_t lo = std::max(start, all[i].first_counter);
-      if (all[i].end_counter > lo) records += all[i].end_counter - lo;
-      if (entries.size() > 1) bytes += all[i].bytes;  // the first may start well before `start`
+      // The first entry may hold records before `start`: counted as nothing, so at most one
+      // entry more than needed is read.
+      if (entries.size() == 1) continue;
+      records += all[i].records;
+      bytes += all[i].payload;
       if (records >= max_records || bytes >= max_bytes) break;
     }
   }
