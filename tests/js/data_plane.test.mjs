@@ -262,10 +262,18 @@ describe('data plane over HTTP/2', SUITE, () => {
     assert.equal(rest.MillisBehindLatest, 0);
   });
 
-  test('validation errors', async () => {
-    const name = await createActive(kinesis, uniqueName('errs'), 2);
+  test('a record over 1 MiB → ValidationException', async () => {
+    const name = await createActive(kinesis, uniqueName('big'));
     await expectError(kinesis.send(new PutRecordCommand({ StreamName: name, Data: new Uint8Array(MiB + 1), PartitionKey: 'k' })),
-      'ValidationException', { message: /at 'data' failed to satisfy constraint: Member must have length less than or equal to 1048576/ });
+      'ValidationException', { message: /at 'data' failed to satisfy constraint: Member must have length less than or equal to 1048576$/ });
+    await expectError(kinesis.send(new PutRecordsCommand({
+      StreamName: name, Records: [{ Data: enc.encode('ok'), PartitionKey: 'k' }, { Data: new Uint8Array(MiB + 1), PartitionKey: 'k' }],
+    })), ['ValidationException', 'InvalidArgumentException']);
+    assert.equal((await readShard(kinesis, name, shardId(0))).length, 0, 'nothing written');
+  });
+
+  test('PutRecord / PutRecords validation errors', async () => {
+    const name = await createActive(kinesis, uniqueName('errs'), 2);
     await expectError(kinesis.send(new PutRecordCommand({ StreamName: name, Data: enc.encode('x'), PartitionKey: 'k'.repeat(257) })),
       'ValidationException', { message: /partitionKey.*Member must have length less than or equal to 256/ });
     await expectError(kinesis.send(new PutRecordCommand({ StreamName: name, Data: enc.encode('x'), PartitionKey: '' })),
@@ -288,7 +296,12 @@ describe('data plane over HTTP/2', SUITE, () => {
       'ResourceNotFoundException', { message: notFound(missing) });
     await expectError(kinesis.send(new PutRecordsCommand({ StreamName: missing, Records: [{ Data: enc.encode('x'), PartitionKey: 'k' }] })),
       'ResourceNotFoundException', { message: notFound(missing) });
+    assert.equal((await readShard(kinesis, name, shardId(0))).length, 0, 'nothing written by failed calls');
+    assert.equal((await readShard(kinesis, name, shardId(1))).length, 0, 'nothing written by failed calls');
+  });
 
+  test('GetShardIterator and GetRecords errors', async () => {
+    const name = await createActive(kinesis, uniqueName('errs'), 2);
     await expectError(kinesis.send(new GetShardIteratorCommand({ StreamName: name, ShardId: shardId(0), ShardIteratorType: 'AT_SEQUENCE_NUMBER' })),
       'InvalidArgumentException', { message: mustSpecify('AT_SEQUENCE_NUMBER', 'no StartingSequenceNumber') });
     await expectError(kinesis.send(new GetShardIteratorCommand({ StreamName: name, ShardId: shardId(0), ShardIteratorType: 'AT_TIMESTAMP' })),
@@ -312,7 +325,6 @@ describe('data plane over HTTP/2', SUITE, () => {
     const mid = Math.floor(it.length / 2);
     const tampered = it.slice(0, mid) + (it[mid] === 'Q' ? 'R' : 'Q') + it.slice(mid + 1);
     await expectError(kinesis.send(new GetRecordsCommand({ ShardIterator: tampered })), 'InvalidArgumentException');
-    // Nothing was written by the failed calls (shard 0 is still empty).
     assert.equal((await readAll(kinesis, it)).length, 0);
   });
 

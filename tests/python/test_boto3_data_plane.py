@@ -854,8 +854,13 @@ class WriteValidationTest(DataPlaneTestCase):
         n = MAX_RECORD + 1
         self.assert_error("ValidationException", self.client.put_record, StreamName=name,
                           Data=b"x" * n, PartitionKey="k",
-                          contains=["at 'data' failed to satisfy constraint: "
-                                    "Member must have length less than or equal to 1048576"])
+                          message=validation(f"java.nio.HeapByteBuffer[pos=0 lim={n} cap={n}]", "data",
+                                             "have length less than or equal to 1048576"))
+        self.assertEqual(self.read_all(name, shard_id(0)), [])
+
+    def test_record_over_one_mib_with_the_key_and_in_batches(self):
+        name = self.new_stream()
+        n = MAX_RECORD + 1
         # Data plus partition key over 1 MiB (data alone within it) is refused as well.
         key = "k" * 10
         self.assert_error(("ValidationException", "InvalidArgumentException"), self.client.put_record,

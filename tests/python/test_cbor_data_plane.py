@@ -164,7 +164,7 @@ class CborRoundTripTest(CborDataPlaneCase):
         self.assertEqual(reply.status, 200, reply)
         rec = reply.data["Records"][0]
         if isinstance(rec["Data"], bytes):
-            self.assertIn(b"\x47\x00\x01hello\xff", reply.body, "7-byte byte string 0x47 ...")
+            self.assertIn(b"\x48\x00\x01hello\xff", reply.body, "an 8-byte byte string: 0x48 ...")
         else:
             self.assertEqual(base64.b64decode(rec["Data"]), b"\x00\x01hello\xff")
         ts = rec["ApproximateArrivalTimestamp"]
@@ -265,12 +265,15 @@ class CborIteratorTest(CborDataPlaneCase):
         self.assertEqual([r["Data"] for r in self.read_all(res["NextShardIterator"])], [b"late"])
         self.assertEqual([r["Data"] for r in self.read_all(latest, limit=1)], [b"late"])
 
-    def test_errors_in_cbor(self) -> None:
-        name = self.new_stream(2)
+    def test_record_over_one_mib(self) -> None:
+        name = self.new_stream()
         self.assert_error("PutRecord", {"StreamName": name, "Data": b"\x01" * (MiB + 1), "PartitionKey": "k"},
                           "ValidationException",
                           message_regex=r"at 'data' failed to satisfy constraint: Member must have length less than "
-                                        r"or equal to 1048576")
+                                        r"or equal to 1048576$")
+
+    def test_errors_in_cbor(self) -> None:
+        name = self.new_stream(2)
         self.assert_error("PutRecord", {"StreamName": name, "Data": b"x", "PartitionKey": "k" * 257},
                           "ValidationException", message_regex="partitionKey")
         self.assert_error("PutRecords", {"StreamName": name, "Records": []}, "ValidationException",
