@@ -1,0 +1,255 @@
+// loadgen: a native load generator for Kinesis Data Streams endpoints (shoal and others).
+// `loadgen --help` documents every flag; bench/README.md shows typical runs.
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include <cstdio>
+#include <fstream>
+#include <map>
+
+#include "options.h"
+#include "report.h"
+#include "runner.h"
+#include "workloads.h"
+
+namespace {
+
+using namespace shoal::loadgen;
+
+const std::map<std::string, Workload> kWorkloads = {
+    {"put-records", Workload::kPutRecords},
+    {"put-record", Workload::kPutRecord},
+    {"get-records", Workload::kGetRecords},
+    {"put-get-latency", Workload::kPutGetLatency},
+    {"list-streams", Workload::kListStreams},
+    {"describe-limits", Workload::kDescribeLimits},
+};
+const std::map<std::string, Protocol> kProtocols = {{"http1", Protocol::kHttp1},
+                                                    {"h2", Protocol::kH2}};
+
+// Flags that are parsed as text, then mapped.
+std::string workload = "put-records";
+std::string protocol = "http1";
+
+void AddFlags(CLI::App& app, Options& o) {
+  std::vector<std::string> workloads, protocols;
+  for (const auto& [k, v] : kWorkloads) workloads.push_back(k);
+  for (const auto& [k, v] : kProtocols) protocols.push_back(k);
+  app.add_option("-w,--workload", workload,
+                 "put-records: PutRecords throughput | put-record: PutRecord latency | "
+                 "get-records: read-back throughput (after --fill-mb) | put-get-latency: put a "
+                 "record, poll GetRecords until it shows up | list-streams, describe-limits: "
+                 "control-plane calls (transport overhead)")
+      ->check(CLI::IsMember(workloads))
+      ->capture_default_str();
+  app.add_option("--endpoint", o.endpoint, "Kinesis endpoint (http:// only)")->capture_default_str();
+  app.add_option("--protocol", protocol,
+                 "http1: HTTP/1.1 keep-alive; h2: HTTP/2 cleartext with prior knowledge")
+      ->check(CLI::IsMember(protocols))
+      ->capture_default_str();
+  app.add_option("-c,--connections", o.connections, "TCP connections")
+      ->capture_default_str()->check(CLI::Range(1, 10000));
+  app.add_option("--concurrency", o.concurrency,
+                 "Requests in flight per connection (h2: concurrent streams; http1: pipelined "
+                 "requests)")
+      ->capture_default_str()->check(CLI::Range(1, 1000));
+  app.add_option("--threads", o.threads, "Client event-loop threads (connections are spread over them)")
+      ->capture_default_str()->check(CLI::Range(1, 256));
+  app.add_option("-d,--duration", o.duration_s, "Seconds to measure after the warm-up (0 = no limit)")
+      ->capture_default_str()->check(CLI::Range(0.0, 86400.0));
+  app.add_option("-n,--requests", o.requests,
+                 "Stop after this many measured iterations (requests; put-get-latency: "
+                 "put+poll rounds); 0 = no limit")
+      ->capture_default_str()->check(CLI::Range(int64_t{0}, int64_t{1} << 40));
+  app.add_option("--warmup", o.warmup_s, "Seconds of load before measuring")
+      ->capture_default_str()->check(CLI::Range(0.0, 3600.0));
+  app.add_option("--seed", o.seed, "Seed for keys, payloads and choices (runs with the same seed send the same data)")
+      ->capture_default_str();
+  app.add_option("--timeout", o.timeout_s, "Seconds before an unanswered request fails (Timeout) and its connection is dropped")
+      ->capture_default_str()->check(CLI::Range(0.1, 3600.0));
+  app.add_option("--error-backoff-ms", o.error_backoff_ms, "Pause of a slot after a failed request")
+      ->capture_default_str()->check(CLI::Range(0.0, 60000.0));
+
+  app.add_option("-s,--stream", o.stream, "Stream name")->capture_default_str();
+  app.add_option("--shards", o.shards, "Shard count for --create")
+      ->capture_default_str()->check(CLI::Range(1, 100000));
+  app.add_flag("--create", o.create, "Create the stream if needed (an existing one is used as is) and wait until ACTIVE");
+  app.add_flag("--delete-after", o.delete_after, "Delete the stream at the end");
+
+  app.add_option("--records-per-request", o.records_per_request, "PutRecords entries per request")
+      ->capture_default_str()->check(CLI::Range(1, 500));
+  app.add_option("--record-bytes", o.record_bytes, "Data bytes per record")
+      ->capture_default_str()->check(CLI::Range(1, 1 << 20));
+  app.add_option("--keys", o.keys, "Distinct random partition keys")
+      ->capture_default_str()->check(CLI::Range(1, 10000000));
+  app.add_option("--payloads", o.payloads, "Distinct random record payloads (base64 precomputed)")
+      ->capture_default_str()->check(CLI::Range(1, 100000));
+  app.add_option("--body-pool", o.body_pool, "Distinct prebuilt request bodies cycled through")
+      ->capture_default_str()->check(CLI::Range(1, 100000));
+
+  app.add_option("--fill-mb", o.fill_mb,
+                 "get-records: first write this many MB (10^6 bytes) of record data with "
+                 "PutRecords; 0 = read what is there")
+      ->capture_default_str()->check(CLI::Range(0.0, 1e6));
+  app.add_option("--passes", o.passes, "get-records: read every shard from TRIM_HORIZON this many times")
+      ->capture_default_str()->check(CLI::Range(1, 1000));
+  app.add_option("--get-limit", o.get_limit, "GetRecords Limit")
+      ->capture_default_str()->check(CLI::Range(1, 10000));
+  app.add_option("--poll-interval-ms", o.poll_interval_ms,
+                 "put-get-latency: pause between GetRecords polls that did not return the record")
+      ->capture_default_str()->check(CLI::Range(0.0, 60000.0));
+
+  app.add_flag("--sign", o.sign, "Compute real SigV4 signatures (default: well-formed, fixed signature)");
+  app.add_option("--access-key", o.credentials.access_key, "Access key id")->capture_default_str();
+  app.add_option("--secret-key", o.credentials.secret_key, "Secret key (for --sign)")->capture_default_str();
+  app.add_option("--region", o.credentials.region, "Signing region")->capture_default_str();
+
+  app.add_option("--json", o.json_path, "Write the raw numbers as JSON to this file");
+  app.add_option("--label", o.label, "Free text stored in the JSON (e.g. the target's name)");
+  app.add_flag("-q,--quiet", o.quiet, "Print only the summary line");
+}
+
+bool NeedsStream(Workload w) {
+  return w != Workload::kListStreams && w != Workload::kDescribeLimits;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options o;
+  CLI::App app{
+      "loadgen: load generator for Kinesis Data Streams endpoints (HTTP/1.1 and h2c, JSON 1.1).\n"
+      "MB = 10^6 bytes of record data (before base64). Latency covers send to full response."};
+  AddFlags(app, o);
+  CLI11_PARSE(app, argc, argv);
+  o.workload = kWorkloads.at(workload);
+  o.protocol = kProtocols.at(protocol);
+  if (o.requests > 0 && !app.count("--duration")) o.duration_s = 0;
+  if (o.workload == Workload::kPutGetLatency && !app.count("--connections")) o.connections = 1;
+  if (o.workload == Workload::kPutRecord && !app.count("--connections")) o.connections = 1;
+
+  InstallSignalHandlers();
+
+  Shared shared;
+  shared.options = &o;
+  PayloadOptions po;
+  po.stream = o.stream;
+  po.records_per_request = o.records_per_request;
+  po.record_bytes = o.record_bytes;
+  po.keys = o.keys;
+  po.payloads = o.payloads;
+  po.bodies = o.body_pool;
+  po.seed = o.seed;
+  po.hash_bodies = o.sign;
+  if (o.workload == Workload::kPutRecords || (o.workload == Workload::kGetRecords && o.fill_mb > 0)) {
+    shared.put_records = MakePutRecordsPool(po);
+  }
+  if (o.workload == Workload::kPutRecord) shared.put_record = MakePutRecordPool(po);
+
+  Runner runner(o, shared);
+  Report report;
+  report.options = &o;
+  report.main_phase = std::string(WorkloadName(o.workload));
+  if (auto err = runner.Start(); !err.empty()) {
+    fmt::print(stderr, "loadgen: {}\n", err);
+    return 2;
+  }
+
+  int rc = 0;
+  SetupResult setup;
+  bool stream_ready = false;
+  if (NeedsStream(o.workload) || o.create) {
+    PhaseSpec prep{.name = "setup", .one_slot = true,
+                   .slot = [&](SlotContext& ctx) { return PrepareStream(ctx, setup); }};
+    runner.Run(prep);
+    if (!setup.ok) {
+      report.error = setup.error;
+      rc = g_interrupts.load() ? 130 : 1;
+    } else {
+      stream_ready = true;
+      shared.shard_ids = setup.shard_ids;
+      if (!o.quiet) {
+        fmt::print(stderr, "loadgen: stream {} is ACTIVE with {} shard(s)\n", o.stream,
+                   shared.shard_ids.size());
+      }
+    }
+  }
+
+  if (rc == 0) {
+    auto limits = [&](PhaseSpec spec) {
+      spec.warmup_s = o.warmup_s;
+      spec.duration_s = o.duration_s;
+      spec.iterations = o.requests;
+      return spec;
+    };
+    switch (o.workload) {
+      case Workload::kPutRecords:
+        report.phases.push_back(runner.Run(limits({.name = "put-records", .slot = PutRecordsSlot})));
+        break;
+      case Workload::kPutRecord:
+        report.phases.push_back(runner.Run(limits({.name = "put-record", .slot = PutRecordSlot})));
+        break;
+      case Workload::kPutGetLatency:
+        report.phases.push_back(
+            runner.Run(limits({.name = "put-get-latency", .slot = PutGetLatencySlot})));
+        break;
+      case Workload::kListStreams:
+        report.phases.push_back(runner.Run(limits(
+            {.name = "list-streams",
+             .slot = [](SlotContext& ctx) { return EmptyInputSlot(ctx, Op::kListStreams); }})));
+        break;
+      case Workload::kDescribeLimits:
+        report.phases.push_back(runner.Run(limits(
+            {.name = "describe-limits",
+             .slot = [](SlotContext& ctx) { return EmptyInputSlot(ctx, Op::kDescribeLimits); }})));
+        break;
+      case Workload::kGetRecords: {
+        if (o.fill_mb > 0) {
+          if (!o.quiet) fmt::print(stderr, "loadgen: writing {} MB before reading\n", o.fill_mb);
+          report.phases.push_back(runner.Run(
+              {.name = "fill", .bytes = static_cast<int64_t>(o.fill_mb * 1e6), .slot = PutRecordsSlot}));
+        }
+        if (g_interrupts.load() == 0) {
+          // Reads until every shard is caught up (or --duration / --requests ends it first).
+          report.phases.push_back(runner.Run({.name = "get-records",
+                                              .duration_s = o.duration_s,
+                                              .iterations = o.requests,
+                                              .slot = GetRecordsSlot}));
+        }
+        break;
+      }
+    }
+  }
+
+  report.interrupted = g_interrupts.load() > 0;
+  if (stream_ready && o.delete_after && g_interrupts.load() < 2) {
+    SetupResult del;
+    runner.Run({.name = "teardown", .one_slot = true,
+                .slot = [&](SlotContext& ctx) { return DeleteStream(ctx, del); }});
+    if (!del.ok) fmt::print(stderr, "loadgen: DeleteStream {}: {}\n", o.stream, del.error);
+  }
+  runner.Shutdown();
+
+  std::string text = FormatText(report);
+  if (o.quiet) {
+    auto pos = text.find("summary:");
+    fmt::print("{}", pos == std::string::npos ? text : text.substr(pos));
+  } else {
+    fmt::print("{}", text);
+  }
+  if (!o.json_path.empty()) {
+    std::string tmp = o.json_path + ".tmp";
+    {
+      std::ofstream out(tmp, std::ios::trunc);
+      out << FormatJson(report);
+      if (!out) {
+        fmt::print(stderr, "loadgen: cannot write {}\n", o.json_path);
+        return 1;
+      }
+    }
+    std::rename(tmp.c_str(), o.json_path.c_str());
+  }
+  if (report.interrupted) return 130;
+  return rc;
+}

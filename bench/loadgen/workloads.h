@@ -1,0 +1,35 @@
+#pragma once
+// The slot coroutines of each workload, and the setup/teardown steps. Each slot loops until
+// ctx.Continue() says the phase is over; see runner.h for what a slot may touch.
+
+#include <string>
+#include <vector>
+
+#include "runner.h"
+
+namespace shoal::loadgen {
+
+// PutRecords with bodies from shared.put_records.
+Task<void> PutRecordsSlot(SlotContext& ctx);
+// PutRecord with bodies from shared.put_record.
+Task<void> PutRecordSlot(SlotContext& ctx);
+// One operation with an empty input ({}), e.g. ListStreams or DescribeLimits.
+Task<void> EmptyInputSlot(SlotContext& ctx, Op op);
+// Reads its share of shared.shard_ids (shard i goes to slot i % slot_count) from TRIM_HORIZON
+// until caught up, options().passes times.
+Task<void> GetRecordsSlot(SlotContext& ctx);
+// PutRecord of one record, then GetRecords on its shard until that record is returned.
+Task<void> PutGetLatencySlot(SlotContext& ctx);
+
+struct SetupResult {
+  bool ok = false;
+  std::string error;
+  std::vector<std::string> shard_ids;
+};
+// Creates the stream when options().create (an existing one is used as is), waits until it
+// is ACTIVE and lists its shards.
+Task<void> PrepareStream(SlotContext& ctx, SetupResult& out);
+// Deletes the stream (options().delete_after).
+Task<void> DeleteStream(SlotContext& ctx, SetupResult& out);
+
+}  // namespace shoal::loadgen
