@@ -27,7 +27,8 @@ const BatchHeader kHeader{.length = 0,
 
 TEST(BatchFormatTest, RoundTripsHeaderAndRecords) {
   std::string key(300, 'k');
-  std::vector<RecordView> records = {{"pk", "data"}, {"", ""}, {key, std::string(5000, '\xff')}};
+  std::string big(5000, '\xff');
+  std::vector<RecordView> records = {{"pk", "data"}, {"", ""}, {key, big}};
   std::string buf = Encode(kHeader, records, "xyz");  // appends after existing bytes
   ASSERT_EQ(buf.substr(0, 3), "xyz");
   std::string_view batch = std::string_view(buf).substr(3);

@@ -54,45 +54,81 @@ void SharedLogEngine::Append(AppendRequest request, AppendCallback done) {
   done(StorageStatus(StorageErrc::kClosed, "the log engine is stopped"));
 }
 
+// Groups written but not yet synced, at most: bounds how far the writer runs ahead.
+constexpr size_t kMaxWrittenGroups = 8;
+
 void SharedLogEngine::WriterLoop() {
-  std::vector<Pending> group;
-  Plan plan;
   for (;;) {
-    StorageStatus failure;
+    auto group = std::make_unique<Group>();
     {
       std::unique_lock<std::mutex> lock(mu_);
       work_cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
-      if (queue_.empty()) return;  // stopping, and everything queued is done
-      PopGroupLocked(&group);
-      failure = failed_;
-      if (failure.ok()) PlanGroupLocked(group, &plan);
+      if (queue_.empty()) {  // stopping, and everything queued is handed on
+        writer_done_ = true;
+        sync_cv_.notify_one();
+        return;
+      }
+      space_cv_.wait(lock, [&] { return written_.size() < kMaxWrittenGroups; });
+      PopGroupLocked(&group->requests);
+      group->failure = failed_;
+      if (group->failure.ok()) PlanGroupLocked(group->requests, &group->plan);
     }
-    if (failure.ok() && !plan.batches.empty()) {
-      failure = PrepareSegment(plan);
-      if (failure.ok()) failure = WriteGroup(group, plan);
-      bool sync = options_.durability == Durability::kSync;
-      if (failure.ok()) {
-        std::lock_guard<std::mutex> lock(mu_);
-        PublishLocked(plan, /*flushed=*/true, /*durable=*/!sync);
-      }
-      if (failure.ok() && sync) {
-        IoStatus s = active_->Sync();
-        if (!s.ok()) failure = IoError(s);
-        std::lock_guard<std::mutex> lock(mu_);
-        if (failure.ok()) {
-          ++stats_.syncs;
-          PublishLocked(plan, /*flushed=*/false, /*durable=*/true);
-        }
-      }
-      if (!failure.ok()) {
-        // The log's tail is now unknown (a torn write, or a sync that may not have happened):
-        // stop accepting appends; the next open truncates whatever is torn. (LevelDB's
-        // bg_error_, and what Postgres learnt about retrying fsync.)
-        std::lock_guard<std::mutex> lock(mu_);
-        if (failed_.ok()) failed_ = failure;
+    if (group->failure.ok() && !group->plan.batches.empty()) {
+      group->failure = PrepareSegment(group->plan);
+      if (group->failure.ok()) group->failure = WriteGroup(*group);
+      group->file = active_;
+      std::lock_guard<std::mutex> lock(mu_);
+      if (group->failure.ok()) {
+        PublishLocked(group->plan, /*flushed=*/true,
+                      /*durable=*/options_.durability == Durability::kFlush);
+      } else if (failed_.ok()) {
+        // The log's tail is now unknown (a torn write): stop accepting appends; the next open
+        // truncates whatever is torn (LevelDB's bg_error_).
+        failed_ = group->failure;
       }
     }
-    Complete(&group, plan, failure);
+    std::lock_guard<std::mutex> lock(mu_);
+    written_.push_back(std::move(group));
+    sync_cv_.notify_one();
+  }
+}
+
+void SharedLogEngine::SyncerLoop() {
+  std::vector<std::unique_ptr<Group>> batch;
+  for (;;) {
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      sync_cv_.wait(lock, [&] { return writer_done_ || !written_.empty(); });
+      if (written_.empty()) return;  // the writer is done and everything is completed
+      for (auto& g : written_) batch.push_back(std::move(g));
+      written_.clear();
+      space_cv_.notify_one();
+    }
+    // One fdatasync for every group written since the last one (the files differ only
+    // around a segment roll, and the writer synced the old segment when it rolled).
+    StorageStatus failure;
+    if (options_.durability == Durability::kSync) {
+      WritableFile* synced = nullptr;
+      for (auto it = batch.rbegin(); it != batch.rend() && failure.ok(); ++it) {
+        Group& g = **it;
+        if (!g.failure.ok() || g.file == nullptr || g.file.get() == synced) continue;
+        if (synced != nullptr) break;  // older groups are in an older, already synced segment
+        IoStatus s = g.file->Sync();
+        synced = g.file.get();
+        if (!s.ok()) failure = StorageStatus(StorageErrc::kIo, s.message());
+      }
+      std::lock_guard<std::mutex> lock(mu_);
+      if (synced != nullptr && failure.ok()) ++stats_.syncs;
+      // A failed fdatasync leaves unknown what reached the disk: fail these groups and every
+      // later one (Postgres learnt not to retry fsync).
+      if (!failure.ok() && failed_.ok()) failed_ = failure;
+      for (auto& g : batch) {
+        if (!failure.ok() && g->failure.ok()) g->failure = failure;
+        if (g->failure.ok()) PublishLocked(g->plan, /*flushed=*/false, /*durable=*/true);
+      }
+    }
+    for (auto& g : batch) Complete(*g);
+    batch.clear();  // releases the callbacks (and what they hold) on this thread
   }
 }
 
@@ -205,8 +241,8 @@ StorageStatus SharedLogEngine::PrepareSegment(const Plan& plan) {
   if (active_ != nullptr) {
     // Sealed segments are always whole on disk, whatever the durability policy, so only
     // the last segment can ever have a torn tail.
+    // The syncer may still be syncing it: sync here too, and let the last owner close it.
     IoStatus s = active_->Sync();
-    if (s.ok()) s = active_->Close();
     if (!s.ok()) return IoError(s);
     active_.reset();
     std::vector<uint64_t> remove;
@@ -234,14 +270,15 @@ StorageStatus SharedLogEngine::PrepareSegment(const Plan& plan) {
   return StorageStatus();
 }
 
-StorageStatus SharedLogEngine::WriteGroup(const std::vector<Pending>& group, const Plan& plan) {
+StorageStatus SharedLogEngine::WriteGroup(const Group& group) {
+  const Plan& plan = group.plan;
   buffer_.clear();
   buffer_.reserve(plan.bytes);
   BatchWriter writer;
   for (const PlannedBatch& b : plan.batches) {
     writer.Begin(&buffer_, b.header);
     for (size_t i : b.requests) {
-      for (const RecordView& r : group[i].request.records) writer.Add(r);
+      for (const RecordView& r : group.requests[i].request.records) writer.Add(r);
     }
     [[maybe_unused]] uint32_t length = writer.Finish();
     assert(length == b.header.length);
@@ -272,22 +309,21 @@ void SharedLogEngine::PublishLocked(const Plan& plan, bool flushed, bool durable
   }
 }
 
-void SharedLogEngine::Complete(std::vector<Pending>* group, const Plan& plan,
-                               const StorageStatus& failure) {
+void SharedLogEngine::Complete(Group& group) {
   uint64_t appends = 0, records = 0;
-  for (size_t i = 0; i < group->size(); ++i) {
-    Pending& p = (*group)[i];
-    if (!failure.ok()) {
-      p.done(StorageStatus(failure.code(), failure.message()));
-    } else if (!plan.errors[i].ok()) {
-      p.done(plan.errors[i]);
+  for (size_t i = 0; i < group.requests.size(); ++i) {
+    Pending& p = group.requests[i];
+    if (!group.failure.ok()) {
+      p.done(StorageStatus(group.failure.code(), group.failure.message()));
+    } else if (!group.plan.errors[i].ok()) {
+      p.done(group.plan.errors[i]);
     } else {
       ++appends;
       records += p.request.records.size();
-      p.done(AppendResult{.first_counter = plan.first_counters[i], .arrival_ms = plan.arrivals[i]});
+      p.done(AppendResult{.first_counter = group.plan.first_counters[i],
+                          .arrival_ms = group.plan.arrivals[i]});
     }
   }
-  group->clear();  // releases the callbacks (and what they hold) on this thread
   std::lock_guard<std::mutex> lock(mu_);
   stats_.appends += appends;
   stats_.records += records;
@@ -302,6 +338,7 @@ void SharedLogEngine::Stop() {
   }
   work_cv_.notify_all();
   if (writer_.joinable()) writer_.join();
+  if (syncer_.joinable()) syncer_.join();
   if (active_ != nullptr) {
     // A clean stop leaves everything durable, whatever the policy.
     IgnoreError(active_->Sync());

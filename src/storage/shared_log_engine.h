@@ -3,12 +3,17 @@
 // append-only log of segment files (docs/design/storage.md says why, with the numbers);
 // each shard has a sparse in-memory index (ShardIndex) into it.
 //
-// Threads. One writer thread owns the log's tail: Append() only queues the request and
-// returns; the writer takes a group of queued requests (up to max_group_bytes), assigns
-// counters, builds one buffer holding one batch per shard in the group, write()s it, syncs
-// once (kSync) and runs the callbacks. Readers (Read, SeekTime, Positions) and maintenance
-// (Trim, DropStream) run on the caller's thread: they take mu_ briefly to copy index entries
-// and do their file I/O (pread, unlink) outside it.
+// Threads. Append() only queues the request and returns. Two engine threads form a
+// pipeline (LevelDB-simple group commit, split in two stages):
+//   * the writer takes a group of queued requests (up to max_group_bytes, so a small write
+//     never waits behind a huge build), assigns counters, builds one buffer holding one batch
+//     per shard in the group and write()s it (the flushed position);
+//   * the syncer takes every group written since its last sync, fdatasyncs once for all of
+//     them (kSync; the durable position) and runs their callbacks.
+// While one sync runs, the writer writes the next groups, so a slow sync makes the next sync
+// cover more: the sync batch adapts to the disk. Readers (Read, SeekTime, Positions) and
+// maintenance (Trim, DropStream) run on the caller's thread: they take mu_ briefly to copy
+// index entries and do their file I/O (pread, unlink) outside it.
 //
 // Files. <dir>/log/<segment id, 20 digits>.seg are the segments; <dir>/dropped lists dropped
 // stream revisions (format: docs/formats/shard-log.md). Idle shards own no file and no thread;
@@ -105,17 +110,26 @@ class SharedLogEngine final : public LogEngine {
     uint64_t new_segment = 0;               // segment to create first (0: none)
   };
 
+  // A group on its way through the pipeline: writer, then syncer.
+  struct Group {
+    std::vector<Pending> requests;
+    Plan plan;
+    std::shared_ptr<WritableFile> file;  // the segment the group was written to
+    StorageStatus failure;               // set: the group failed; its callbacks get this
+  };
+
   // ---- write path (shared_log_engine.cc) ----
   void WriterLoop();
+  void SyncerLoop();
   // REQUIRES: mu_ held.
   void PopGroupLocked(std::vector<Pending>* group);
   void PlanGroupLocked(const std::vector<Pending>& group, Plan* plan);
   std::shared_ptr<ShardLog>& ShardLocked(ShardKey key);
   // Without mu_: file I/O.
   StorageStatus PrepareSegment(const Plan& plan);
-  StorageStatus WriteGroup(const std::vector<Pending>& group, const Plan& plan);
+  StorageStatus WriteGroup(const Group& group);
   void PublishLocked(const Plan& plan, bool flushed, bool durable);
-  void Complete(std::vector<Pending>* group, const Plan& plan, const StorageStatus& failure);
+  void Complete(Group& group);
   // REQUIRES: mu_ held. Drops a reference; returns true if the segment file should go.
   bool ReleaseSegmentLocked(uint64_t segment);
   StorageStatus RemoveSegments(const std::vector<uint64_t>& segments);
@@ -152,6 +166,10 @@ class SharedLogEngine final : public LogEngine {
   bool stopping_ = false;                            // GUARDED_BY(mu_)
   bool stopped_ = false;                             // GUARDED_BY(mu_)
   StorageStatus failed_;                             // GUARDED_BY(mu_): sticky write error
+  std::deque<std::unique_ptr<Group>> written_;       // GUARDED_BY(mu_): awaiting the syncer
+  bool writer_done_ = false;                         // GUARDED_BY(mu_)
+  std::condition_variable sync_cv_;                  // written_ grew, or the writer is done
+  std::condition_variable space_cv_;                 // written_ shrank
   std::unordered_map<ShardKey, std::shared_ptr<ShardLog>, ShardKeyHash> shards_;  // GUARDED_BY(mu_)
   std::map<uint64_t, SegmentInfo> segments_;         // GUARDED_BY(mu_)
   std::set<uint64_t> dropped_;                       // GUARDED_BY(mu_)
@@ -161,9 +179,10 @@ class SharedLogEngine final : public LogEngine {
   // Writer thread only.
   uint64_t active_segment_ = 0;  // 0: none yet (created on the first append)
   uint64_t active_size_ = 0;
-  std::unique_ptr<WritableFile> active_;
+  std::shared_ptr<WritableFile> active_;  // shared with the syncer
   std::string buffer_;  // the group being built, reused
   std::thread writer_;
+  std::thread syncer_;
 
   std::mutex drop_mu_;  // serialises DropStream's file rewrites
 

@@ -116,7 +116,9 @@ StorageStatus SharedLogEngine::Open() {
     }
   }
   SHOAL_RETURN_IF_ERROR(RemoveSegments(remove));
-  writer_ = std::thread([this] { WriterLoop(); });  // joined by Stop(); `this` outlives it
+  // Both threads are joined by Stop(), which the destructor calls: `this` outlives them.
+  writer_ = std::thread([this] { WriterLoop(); });
+  syncer_ = std::thread([this] { SyncerLoop(); });
   return StorageStatus();
 }
 
