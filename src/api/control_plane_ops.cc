@@ -17,7 +17,8 @@ Outcome FromStatus(const SvcStatus& st) {
   return ToWireError(st.code(), st.message());
 }
 
-void WriteStreamInfoCommon(Writer& w, const service::StreamInfo& s) {
+// The members every description of a stream starts with.
+void WriteStreamIdentity(Writer& w, const service::StreamInfo& s) {
   w.Key("StreamName");
   w.String(s.name);
   w.Key("StreamARN");
@@ -26,6 +27,10 @@ void WriteStreamInfoCommon(Writer& w, const service::StreamInfo& s) {
   w.String(service::StreamStatusName(s.status));
   w.Key("StreamModeDetails");
   WriteStreamModeDetails(w, s.mode);
+}
+
+void WriteStreamInfoCommon(Writer& w, const service::StreamInfo& s) {
+  WriteStreamIdentity(w, s);
   w.Key("RetentionPeriodHours");
   w.Int(s.retention_hours);
   w.Key("StreamCreationTimestamp");
@@ -123,14 +128,7 @@ Outcome ListStreams(const Value& in, Format, Services& svc, Writer& w) {
   w.BeginArray();
   for (const auto& s : res->streams) {
     w.BeginObject();
-    w.Key("StreamName");
-    w.String(s.name);
-    w.Key("StreamARN");
-    w.String(s.arn);
-    w.Key("StreamStatus");
-    w.String(service::StreamStatusName(s.status));
-    w.Key("StreamModeDetails");
-    WriteStreamModeDetails(w, s.mode);
+    WriteStreamIdentity(w, s);
     w.Key("StreamCreationTimestamp");
     w.TimestampMs(s.created_ms);
     w.EndObject();
@@ -332,9 +330,13 @@ constexpr Operation kOperations[] = {
 
 }  // namespace
 
+std::span<const Operation> ControlPlaneOperations() { return kOperations; }
+
 const Operation* FindOperation(std::string_view name) {
-  for (const auto& op : kOperations)
-    if (op.name == name) return &op;
+  for (auto table : {ControlPlaneOperations(), DataPlaneOperations()}) {
+    for (const auto& op : table)
+      if (op.name == name) return &op;
+  }
   return nullptr;
 }
 

@@ -4,13 +4,13 @@
 #include <boost/asio/thread_pool.hpp>
 #include <fmt/format.h>
 
-#include <ctime>
 #include <random>
 
 #include "api/codec/reader.h"
 #include "api/sigv4.h"
 #include "api/validate.h"
 #include "common/base64.h"
+#include "common/time_format.h"
 
 namespace shoal::api {
 namespace {
@@ -49,15 +49,6 @@ std::string NewExtendedRequestId() {
   return Base64Encode(std::string_view(raw, sizeof(raw)));
 }
 
-std::string HttpDate(int64_t epoch_ms) {
-  std::time_t t = static_cast<std::time_t>(epoch_ms / 1000);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[64];
-  std::strftime(buf, sizeof(buf), "%a, %d %b %Y %H:%M:%S GMT", &tm);
-  return buf;
-}
-
 }  // namespace
 
 class KinesisHandler::Impl {
@@ -70,6 +61,10 @@ class KinesisHandler::Impl {
 
  private:
   HttpResponse Run(const HttpRequest& req, Format format, const Operation& op);
+  void RunAsync(HttpRequest req, Format format, const Operation& op, Responder respond);
+  // Parses, authenticates and validates the body into `out`; the error response otherwise.
+  std::optional<HttpResponse> Decode(const HttpRequest& req, Format format, const Operation& op,
+                                     Value& out) const;
   HttpResponse Respond(int status, Format format, std::string body, const WireError* err) const;
   HttpResponse Error(Format format, const WireError& err) const {
     return Respond(err.http_status, format, ErrorBody(format, err), &err);
@@ -104,9 +99,38 @@ void KinesisHandler::Impl::Handle(HttpRequest req, Responder respond) {
     respond(std::move(r));
     return;
   }
+  if (op->run_async != nullptr) {
+    RunAsync(std::move(req), *format, *op, std::move(respond));
+    return;
+  }
   // The request is moved into the task; `this` outlives it because Stop() joins the pool.
   boost::asio::post(pool_, [this, req = std::move(req), respond = std::move(respond), format,
                             op]() mutable { respond(Run(req, *format, *op)); });
+}
+
+void KinesisHandler::Impl::RunAsync(HttpRequest req, Format format, const Operation& op,
+                                    Responder respond) {
+  auto value = std::make_shared<Value>();
+  if (auto err = Decode(req, format, op, *value)) return respond(std::move(*err));
+  // `this` outlives the callback: the service completes every append before shutdown.
+  op.run_async(std::move(value), format, services_,
+               [this, format, respond = std::move(respond)](std::optional<WireError> err,
+                                                            std::string out) {
+                 if (err) return respond(Error(format, *err));
+                 respond(Respond(200, format, std::move(out), nullptr));
+               });
+}
+
+std::optional<HttpResponse> KinesisHandler::Impl::Decode(const HttpRequest& req, Format format,
+                                                         const Operation& op, Value& out) const {
+  auto body = format == Format::kJson ? ReadJson(req.body) : ReadCbor(req.body);
+  if (!body.ok()) {
+    return Error(format, ToWireError(ApiErrc::kSerialization, body.message()));
+  }
+  if (auto err = CheckAuth(req)) return Error(format, *err);
+  if (auto err = Validate(*body, *InputShape(op.name))) return Error(format, *err);
+  out = std::move(*body);
+  return std::nullopt;
 }
 
 std::optional<WireError> KinesisHandler::Impl::CheckAuth(const HttpRequest& req) const {
@@ -134,14 +158,10 @@ std::optional<WireError> KinesisHandler::Impl::CheckAuth(const HttpRequest& req)
 }
 
 HttpResponse KinesisHandler::Impl::Run(const HttpRequest& req, Format format, const Operation& op) {
-  auto body = format == Format::kJson ? ReadJson(req.body) : ReadCbor(req.body);
-  if (!body.ok()) {
-    return Error(format, ToWireError(ApiErrc::kSerialization, body.message()));
-  }
-  if (auto err = CheckAuth(req)) return Error(format, *err);
-  if (auto err = Validate(*body, *InputShape(op.name))) return Error(format, *err);
+  Value body;
+  if (auto err = Decode(req, format, op, body)) return std::move(*err);
   std::unique_ptr<Writer> out = NewWriter(format);
-  if (auto err = op.run(*body, format, services_, *out)) return Error(format, *err);
+  if (auto err = op.run(body, format, services_, *out)) return Error(format, *err);
   return Respond(200, format, op.has_output ? out->Finish() : std::string(), nullptr);
 }
 

@@ -7,7 +7,9 @@
 #include "api/codec/reader.h"
 #include "common/mem_fs.h"
 #include "meta/catalog.h"
+#include "service/data_plane.h"
 #include "service/stream_service.h"
+#include "storage/log_engine.h"
 
 namespace shoal::api {
 namespace {
@@ -27,7 +29,19 @@ class KinesisHandlerTest : public ::testing::Test {
     opts.create_delay_ms = 0;
     opts.token_key = "k";
     streams_ = std::make_unique<service::StreamService>(*catalog_, clock_, opts);
-    handler_ = std::make_unique<KinesisHandler>(Services{*streams_}, clock_, 2);
+    storage::EngineOptions eo;
+    eo.dir = "/data/streams";
+    auto e = storage::OpenLogEngine(fs_, clock_, eo);
+    ASSERT_TRUE(e.ok());
+    engine_ = std::move(*e);
+    data_ = std::make_unique<service::DataPlane>(*streams_, *engine_, clock_,
+                                                 service::DataPlaneOptions{});
+    handler_ = std::make_unique<KinesisHandler>(Services{*streams_, *data_}, clock_, 2);
+  }
+
+  void TearDown() override {
+    handler_->Stop();
+    engine_->Stop();
   }
 
   HttpRequest Request(const std::string& op, std::string body,
@@ -68,6 +82,8 @@ class KinesisHandlerTest : public ::testing::Test {
   FakeClock clock_;
   std::unique_ptr<meta::Catalog> catalog_;
   std::unique_ptr<service::StreamService> streams_;
+  std::unique_ptr<storage::LogEngine> engine_;
+  std::unique_ptr<service::DataPlane> data_;
   std::unique_ptr<KinesisHandler> handler_;
 };
 
@@ -147,6 +163,40 @@ TEST_F(KinesisHandlerTest, CborInCborOut) {
   EXPECT_EQ(TypeOf(r), "ResourceNotFoundException");
   r = Call(Request("DescribeStreamSummary", "\xbf\x6a", "application/x-amz-cbor-1.1"));
   EXPECT_EQ(TypeOf(r), "SerializationException");
+}
+
+TEST_F(KinesisHandlerTest, PutAndGetRecordsJson) {
+  ASSERT_EQ(Call(Request("CreateStream", R"({"StreamName":"s","ShardCount":1})")).status, 200);
+  auto r = Call(Request("PutRecord", R"({"StreamName":"s","Data":"AAFoZWxsb/8=","PartitionKey":"pk"})"));
+  ASSERT_EQ(r.status, 200) << r.body;
+  auto put = ReadJson(r.body);
+  EXPECT_EQ(put->Find("ShardId")->as_string(), "shardId-000000000000");
+  r = Call(Request("GetShardIterator",
+                   R"({"StreamName":"s","ShardId":"shardId-000000000000","ShardIteratorType":"TRIM_HORIZON"})"));
+  ASSERT_EQ(r.status, 200) << r.body;
+  std::string it = ReadJson(r.body)->Find("ShardIterator")->as_string();
+  r = Call(Request("GetRecords", "{\"ShardIterator\":\"" + it + "\"}"));
+  ASSERT_EQ(r.status, 200) << r.body;
+  auto got = ReadJson(r.body);
+  ASSERT_EQ(got->Find("Records")->items().size(), 1u);
+  const Value& rec = got->Find("Records")->items()[0];
+  EXPECT_EQ(rec.Find("Data")->as_string(), "AAFoZWxsb/8=");
+  EXPECT_EQ(rec.Find("PartitionKey")->as_string(), "pk");
+  EXPECT_EQ(rec.Find("SequenceNumber")->as_string(), put->Find("SequenceNumber")->as_string());
+  EXPECT_TRUE(got->Find("NextShardIterator") != nullptr);
+  EXPECT_EQ(got->Find("MillisBehindLatest")->as_int(), 0);
+}
+
+TEST_F(KinesisHandlerTest, PutRecordsValidationPaths) {
+  ASSERT_EQ(Call(Request("CreateStream", R"({"StreamName":"s","ShardCount":1})")).status, 200);
+  auto r = Call(Request("PutRecords", R"({"StreamName":"s","Records":[{"Data":"","PartitionKey":""}]})"));
+  EXPECT_EQ(TypeOf(r), "ValidationException");
+  EXPECT_NE(r.body.find("at 'records.1.member.partitionKey'"), std::string::npos) << r.body;
+  r = Call(Request("PutRecords", R"({"StreamName":"s","Records":[]})"));
+  EXPECT_EQ(TypeOf(r), "ValidationException");
+  r = Call(Request("PutRecord", R"({"StreamName":"s","Data":"!!!!","PartitionKey":"k"})"));
+  EXPECT_EQ(TypeOf(r), "SerializationException");
+  EXPECT_NE(r.body.find("can not be converted to a Blob"), std::string::npos) << r.body;
 }
 
 TEST_F(KinesisHandlerTest, ValidationExceptionText) {

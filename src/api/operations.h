@@ -2,13 +2,17 @@
 // The operations shoal serves: name, input shape, and the function that binds a validated
 // body to a typed request, calls the service and writes the result.
 
+#include <functional>
+#include <memory>
 #include <optional>
+#include <span>
 #include <string_view>
 
 #include "api/codec/value.h"
 #include "api/codec/writer.h"
 #include "api/errors.h"
 #include "api/shape.h"
+#include "service/data_plane.h"
 #include "service/stream_service.h"
 
 namespace shoal::api {
@@ -16,19 +20,32 @@ namespace shoal::api {
 // What an operation handler may use.
 struct Services {
   service::StreamService& streams;
+  service::DataPlane& data;
 };
+
+// Completes an asynchronous operation: an error, or the output body (empty for operations
+// without output). Runs exactly once, on any thread.
+using AsyncDone = std::function<void(std::optional<WireError> error, std::string body)>;
 
 struct Operation {
   std::string_view name;
   // Operations without modeled output answer 200 with an empty body (as AWS does).
   bool has_output;
-  // Binds `body` (validated against InputShape(name)), runs the operation and, on success,
-  // writes the output (when has_output) to `out`.
+  // Synchronous operations: binds `body` (validated against InputShape(name)), runs the
+  // operation on a worker thread and, on success, writes the output (when has_output) to `out`.
   std::optional<WireError> (*run)(const Value& body, Format format, Services& services,
-                                  Writer& out);
+                                  Writer& out) = nullptr;
+  // Asynchronous operations (those that wait for durability): called on the I/O thread, must
+  // not block; `body` stays alive until `done` has run.
+  void (*run_async)(std::shared_ptr<Value> body, Format format, Services& services,
+                    AsyncDone done) = nullptr;
 };
 
 // nullptr for an operation shoal does not serve.
 const Operation* FindOperation(std::string_view name);
+
+// The operation tables of each group (control_plane_ops.cc, data_plane_ops.cc).
+std::span<const Operation> ControlPlaneOperations();
+std::span<const Operation> DataPlaneOperations();
 
 }  // namespace shoal::api

@@ -73,6 +73,13 @@ Shape Number(T type, std::optional<int64_t> min, std::optional<int64_t> max) {
   s.max = max;
   return s;
 }
+Shape Blob(int64_t min, int64_t max) {
+  Shape s;
+  s.type = T::kBlob;
+  s.min = min;
+  s.max = max;
+  return s;
+}
 Shape Simple(T type) {
   Shape s;
   s.type = type;
@@ -136,6 +143,15 @@ struct Model {
                              "ReadProvisionedThroughputExceeded", "IteratorAgeMilliseconds",
                              "ALL"});
   Shape metrics_list = List(&metrics_name, 1, 7);
+  Shape data = Blob(0, 10485760);
+  Shape partition_key = String(1, 256);
+  Shape shard_iterator = String(1, 512);
+  Shape iterator_type = Enum({"AT_SEQUENCE_NUMBER", "AFTER_SEQUENCE_NUMBER", "TRIM_HORIZON",
+                              "LATEST", "AT_TIMESTAMP"});
+  Shape put_entry = Struct({{"Data", &data, true},
+                            {"ExplicitHashKey", &hash_key, false},
+                            {"PartitionKey", &partition_key, true}});
+  Shape put_entries = List(&put_entry, 1, 500);
 
   Field StreamName() { return {"StreamName", &stream_name, false}; }
   Field StreamARN() { return {"StreamARN", &stream_arn, false}; }
@@ -186,6 +202,20 @@ struct Model {
                                StreamARN(), StreamId()});
     inputs["EnableEnhancedMonitoring"] = monitoring;
     inputs["DisableEnhancedMonitoring"] = monitoring;
+    inputs["PutRecord"] = Struct({StreamName(), {"Data", &data, true},
+                                  {"PartitionKey", &partition_key, true},
+                                  {"ExplicitHashKey", &hash_key, false},
+                                  {"SequenceNumberForOrdering", &sequence_number, false},
+                                  StreamARN(), StreamId()});
+    inputs["PutRecords"] =
+        Struct({{"Records", &put_entries, true}, StreamName(), StreamARN(), StreamId()});
+    inputs["GetShardIterator"] = Struct({StreamName(), {"ShardId", &shard_id, true},
+                                         {"ShardIteratorType", &iterator_type, true},
+                                         {"StartingSequenceNumber", &sequence_number, false},
+                                         {"Timestamp", &timestamp, false}, StreamARN(),
+                                         StreamId()});
+    inputs["GetRecords"] = Struct({{"ShardIterator", &shard_iterator, true},
+                                   {"Limit", &limit_10000, false}, StreamARN(), StreamId()});
     inputs["DescribeLimits"] = Struct({});
     inputs["DescribeAccountSettings"] = Struct({});
   }

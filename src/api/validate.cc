@@ -21,6 +21,17 @@ std::string PathName(const std::string& name) {
   return out;
 }
 
+// String lengths count UTF-16 code units, as the Java frontend does: one per code point
+// below U+10000, two above (a 4-byte UTF-8 sequence).
+int64_t Utf16Length(std::string_view s) {
+  int64_t n = 0;
+  for (unsigned char c : s) {
+    if ((c & 0xC0) != 0x80) n += 1;  // each lead byte starts a code point
+    if (c >= 0xF0) n += 1;           // a 4-byte sequence is a surrogate pair
+  }
+  return n;
+}
+
 std::string Join(const std::string& path, const std::string& name) {
   return path.empty() ? name : path + "." + name;
 }
@@ -179,7 +190,7 @@ void Checker::CheckConstraints(const Value& v, const Shape& s, const std::string
   switch (s.type) {
     case T::kString: {
       const std::string& str = v.as_string();
-      CheckLength(v, s, path, static_cast<int64_t>(str.size()));
+      CheckLength(v, s, path, Utf16Length(str));
       if (s.pattern && !s.pattern->matches(str))
         Violation(v, s, path, "Member must satisfy regular expression pattern: " + s.pattern->text);
       if (!s.enum_values.empty()) {

@@ -23,6 +23,8 @@ struct ServeConfig {
   int io_threads = 2;
   int worker_threads = 2;
   int64_t next_token_ttl_seconds = 300;
+  int64_t iterator_ttl_seconds = 300;
+  std::string durability = "sync";  // "sync" (fdatasync before acknowledging) or "flush"
   std::string log_level = "info";
 };
 

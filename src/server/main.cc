@@ -47,6 +47,14 @@ void AddServeFlags(CLI::App& serve, shoal::server::ServeConfig& c) {
   serve.add_option("--next-token-ttl-seconds", c.next_token_ttl_seconds,
                    "Lifetime of pagination tokens (AWS: 300)")
       ->capture_default_str()->check(CLI::Range(int64_t{1}, int64_t{86400}));
+  serve.add_option("--iterator-ttl-seconds", c.iterator_ttl_seconds,
+                   "Lifetime of shard iterators (AWS: 300)")
+      ->capture_default_str()->check(CLI::Range(int64_t{1}, int64_t{86400}));
+  serve.add_option("--durability", c.durability,
+                   "sync: acknowledge writes once fdatasync'ed (survives power loss); flush: once "
+                   "written to the OS (survives a process crash only)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"sync", "flush"}));
   serve.add_option("--log-level", c.log_level, "trace, debug, info, warn, error or off")
       ->capture_default_str()
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));

@@ -10,7 +10,9 @@
 #include "common/fs.h"
 #include "meta/catalog.h"
 #include "service/stream_service.h"
-#include "service/transition_driver.h"
+#include "service/background_loop.h"
+#include "service/data_plane.h"
+#include "storage/log_engine.h"
 
 namespace shoal::server {
 namespace {
@@ -52,8 +54,11 @@ class Server::Impl {
   Clock& clock_ = SystemClock::Get();
   FileSystem& fs_ = DefaultFileSystem();
   std::unique_ptr<meta::Catalog> catalog_;
+  std::unique_ptr<storage::LogEngine> engine_;
   std::unique_ptr<service::StreamService> streams_;
-  std::unique_ptr<service::TransitionDriver> transitions_;
+  std::unique_ptr<service::DataPlane> data_;
+  std::unique_ptr<service::BackgroundLoop> transitions_;
+  std::unique_ptr<service::BackgroundLoop> retention_;
   std::unique_ptr<api::KinesisHandler> handler_;
   std::unique_ptr<api::HttpServer> http_;
 };
@@ -71,6 +76,16 @@ Status<ServerErrc> Server::Impl::Start() {
                                               config_.data_dir, catalog.message())};
   }
   catalog_ = std::move(*catalog);
+  storage::EngineOptions engine_opts;
+  engine_opts.dir = config_.data_dir + "/streams";
+  engine_opts.durability = config_.durability == "flush" ? storage::Durability::kFlush
+                                                         : storage::Durability::kSync;
+  auto engine = storage::OpenLogEngine(fs_, clock_, engine_opts);
+  if (!engine.ok()) {
+    return {ServerErrc::kStorage, fmt::format("cannot open the shard logs in {}: {}",
+                                              engine_opts.dir, engine.message())};
+  }
+  engine_ = std::move(*engine);
   service::ServiceOptions opts;
   opts.region = config_.region;
   opts.account_id = config_.account_id;
@@ -82,9 +97,22 @@ Status<ServerErrc> Server::Impl::Start() {
   opts.next_token_ttl_ms = config_.next_token_ttl_seconds * 1000;
   opts.token_key = *key;
   streams_ = std::make_unique<service::StreamService>(*catalog_, clock_, opts);
-  transitions_ = std::make_unique<service::TransitionDriver>(*streams_, clock_);
+  // A removed stream's logs go with it (the catalog no longer names that revision).
+  streams_->SetStreamRemovedHook([engine = engine_.get()](uint64_t revision) {
+    if (auto st = engine->DropStream(revision); !st.ok())
+      spdlog::warn("cannot drop the logs of stream revision {}: {}", revision, st.message());
+  });
+  service::DataPlaneOptions data_opts;
+  data_opts.iterator_ttl_ms = config_.iterator_ttl_seconds * 1000;
+  data_ = std::make_unique<service::DataPlane>(*streams_, *engine_, clock_, data_opts);
+  transitions_ = std::make_unique<service::BackgroundLoop>(
+      clock_, [s = streams_.get()] { return s->CompleteDueTransitions(); }, 1000);
   transitions_->Start();
-  handler_ = std::make_unique<api::KinesisHandler>(api::Services{*streams_}, clock_,
+  retention_ = std::make_unique<service::BackgroundLoop>(
+      clock_, [d = data_.get()] { return std::optional<int64_t>(d->EnforceRetention()); },
+      60'000);
+  retention_->Start();
+  handler_ = std::make_unique<api::KinesisHandler>(api::Services{*streams_, *data_}, clock_,
                                                    config_.worker_threads);
   api::HttpServerOptions http_opts;
   http_opts.host = config_.host;
@@ -105,7 +133,10 @@ void Server::Impl::Stop() {
   // Reverse order of Start: no new requests, then no running ones, then no state changes.
   if (http_) http_->Stop();
   if (handler_) handler_->Stop();
+  if (retention_) retention_->Stop();
   if (transitions_) transitions_->Stop();
+  // Last: completes the appends still queued (their answers go nowhere now).
+  if (engine_) engine_->Stop();
 }
 
 Server::Server(ServeConfig config) : impl_(std::make_unique<Impl>(std::move(config))) {}

@@ -1,28 +1,28 @@
-#include "service/transition_driver.h"
+#include "service/background_loop.h"
 
 #include <algorithm>
 #include <chrono>
 
 namespace shoal::service {
 
-TransitionDriver::TransitionDriver(StreamService& service, Clock& clock, int64_t max_wait_ms)
-    : service_(service), clock_(clock), max_wait_ms_(max_wait_ms) {}
+BackgroundLoop::BackgroundLoop(Clock& clock, Step step, int64_t max_wait_ms)
+    : clock_(clock), step_(std::move(step)), max_wait_ms_(max_wait_ms) {}
 
-TransitionDriver::~TransitionDriver() { Stop(); }
+BackgroundLoop::~BackgroundLoop() { Stop(); }
 
-void TransitionDriver::Start() {
+void BackgroundLoop::Start() {
   std::lock_guard<std::mutex> l(mu_);
   stop_ = false;
   if (!thread_.joinable()) thread_ = std::thread([this] { Run(); });  // joined in Stop()
 }
 
-void TransitionDriver::Poke() {
+void BackgroundLoop::Poke() {
   std::lock_guard<std::mutex> l(mu_);
   poked_ = true;
   cv_.notify_one();
 }
 
-void TransitionDriver::Stop() {
+void BackgroundLoop::Stop() {
   {
     std::lock_guard<std::mutex> l(mu_);
     stop_ = true;
@@ -31,11 +31,11 @@ void TransitionDriver::Stop() {
   if (thread_.joinable()) thread_.join();
 }
 
-void TransitionDriver::Run() {
+void BackgroundLoop::Run() {
   std::unique_lock<std::mutex> l(mu_);
   while (!stop_) {
     l.unlock();
-    std::optional<int64_t> next = service_.CompleteDueTransitions();
+    std::optional<int64_t> next = step_();
     l.lock();
     int64_t wait = max_wait_ms_;
     if (next) wait = std::clamp<int64_t>(*next - clock_.NowMs(), 1, max_wait_ms_);

@@ -13,6 +13,7 @@ enum class Errc {
   kLimitExceeded,
   kValidation,          // a rule the model names ValidationException for (not a shape constraint)
   kExpiredNextToken,
+  kExpiredIterator,
   kAccessDenied,
   kInternal,            // our own fault (e.g. the catalog could not be written)
 };

@@ -72,6 +72,13 @@ std::string SealPageToken(const TokenFields& fields, int64_t issued_ms, std::str
 
 Result<std::vector<std::string>, TokenErrc> OpenPageToken(std::string_view token, int64_t now_ms,
                                                          int64_t ttl_ms, std::string_view key) {
+  auto opened = OpenSealedToken(token, key);
+  if (!opened.ok()) return opened.status();
+  if (opened->ExpiredAt(now_ms, ttl_ms)) return {TokenErrc::kExpired, ""};
+  return std::move(opened->fields);
+}
+
+Result<OpenedToken, TokenErrc> OpenSealedToken(std::string_view token, std::string_view key) {
   std::string raw;
   if (!FromHex(token, raw) || raw.size() < 1 + kMacBytes) return {TokenErrc::kInvalid, ""};
   std::string_view payload(raw.data(), raw.size() - kMacBytes);
@@ -96,9 +103,8 @@ Result<std::vector<std::string>, TokenErrc> OpenPageToken(std::string_view token
   int64_t issued = 0;
   auto [p, ec] = std::from_chars(fields[0].data(), fields[0].data() + fields[0].size(), issued);
   if (ec != std::errc()) return {TokenErrc::kInvalid, ""};
-  if (now_ms > issued + ttl_ms) return {TokenErrc::kExpired, ""};
   fields.erase(fields.begin());
-  return fields;
+  return OpenedToken{std::move(fields), issued};
 }
 
 }  // namespace shoal::service

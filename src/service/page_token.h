@@ -26,8 +26,16 @@ class TokenFields {
 
 std::string SealPageToken(const TokenFields& fields, int64_t issued_ms, std::string_view key);
 
-// Verifies and opens a token. kInvalid for anything not sealed by SealPageToken with `key`;
-// kExpired when now_ms > issued_ms + ttl_ms.
+struct OpenedToken {
+  std::vector<std::string> fields;
+  int64_t issued_ms = 0;
+  bool ExpiredAt(int64_t now_ms, int64_t ttl_ms) const { return now_ms > issued_ms + ttl_ms; }
+};
+
+// Verifies and opens a token: kInvalid for anything not sealed by SealPageToken with `key`.
+Result<OpenedToken, TokenErrc> OpenSealedToken(std::string_view token, std::string_view key);
+
+// OpenSealedToken plus the expiry check: kExpired when now_ms > issued_ms + ttl_ms.
 Result<std::vector<std::string>, TokenErrc> OpenPageToken(std::string_view token, int64_t now_ms,
                                                          int64_t ttl_ms, std::string_view key);
 

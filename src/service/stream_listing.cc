@@ -71,6 +71,20 @@ bool StreamService::Expired(const StreamRecord& s, const ShardRecord& shard, int
   return shard.closed_ms && *shard.closed_ms + int64_t{s.retention_hours} * 3'600'000 < now;
 }
 
+SvcResult<std::vector<std::string>> StreamService::OpenNextToken(const std::string& token,
+                                                                 std::string_view kind,
+                                                                 size_t fields, int64_t now) const {
+  auto opened = OpenPageToken(token, now, options_.next_token_ttl_ms, options_.token_key);
+  if (!opened.ok()) {
+    if (opened.code() == TokenErrc::kExpired)
+      return {Errc::kExpiredNextToken, "The NextToken has expired."};
+    return {Errc::kInvalidArgument, "Invalid NextToken."};
+  }
+  if (opened->size() != fields || (*opened)[0] != kind)
+    return {Errc::kInvalidArgument, "Invalid NextToken."};
+  return std::move(*opened);
+}
+
 SvcResult<DescribeStreamResult> StreamService::DescribeStream(const DescribeStreamRequest& req) {
   Lock lock(mu_);
   int64_t now = clock_.NowMs();
@@ -117,15 +131,8 @@ SvcResult<ListStreamsResult> StreamService::ListStreams(const ListStreamsRequest
   CompleteDueLocked(now);
   std::optional<std::string> after = req.exclusive_start_stream_name;
   if (req.next_token) {
-    auto fields = OpenPageToken(*req.next_token, now, options_.next_token_ttl_ms,
-                                options_.token_key);
-    if (!fields.ok()) {
-      if (fields.code() == TokenErrc::kExpired)
-        return {Errc::kExpiredNextToken, "The NextToken has expired."};
-      return {Errc::kInvalidArgument, "Invalid NextToken."};
-    }
-    if (fields->size() != 2 || (*fields)[0] != kListStreamsToken)
-      return {Errc::kInvalidArgument, "Invalid NextToken."};
+    auto fields = OpenNextToken(*req.next_token, kListStreamsToken, 2, now);
+    if (!fields.ok()) return fields.status();
     after = (*fields)[1];
   }
   int64_t limit = std::min(req.limit.value_or(kListStreamsMaxLimit), kListStreamsMaxLimit);
@@ -157,16 +164,10 @@ SvcResult<ListShardsResult> StreamService::ListShards(const ListShardsRequest& r
       return {Errc::kInvalidArgument,
               "NextToken and ExclusiveStartShardId cannot be provided together."};
     }
-    auto fields = OpenPageToken(*req.next_token, now, options_.next_token_ttl_ms,
-                                options_.token_key);
-    if (!fields.ok()) {
-      if (fields.code() == TokenErrc::kExpired)
-        return {Errc::kExpiredNextToken, "The NextToken has expired."};
-      return {Errc::kInvalidArgument, "Invalid NextToken."};
-    }
     // Fields: kind, stream name, revision, last shard index, filter type, filter shard, ts.
+    auto fields = OpenNextToken(*req.next_token, kListShardsToken, 7, now);
+    if (!fields.ok()) return fields.status();
     const auto& f = *fields;
-    if (f.size() != 7 || f[0] != kListShardsToken) return {Errc::kInvalidArgument, "Invalid NextToken."};
     // botocore's paginator re-sends StreamName with the token: accept it when it agrees.
     if (req.stream.name && *req.stream.name != f[1]) {
       return {Errc::kInvalidArgument, "NextToken and StreamName cannot be provided together."};

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <variant>
 
 #include "service/hash_ranges.h"
 
@@ -65,7 +66,44 @@ std::string StreamService::NotActive(const StreamRecord& s) const {
 SvcStatus StreamService::Commit(const meta::Command& cmd) {
   auto st = catalog_.Apply(cmd);
   if (!st.ok()) return {Errc::kInternal, "Catalog update failed: " + st.message()};
+  const std::string& name = meta::CommandStreamName(cmd);
+  if (auto it = views_.find(name); it != views_.end()) views_.erase(it);
+  next_due_ms_ = 0;
+  if (std::holds_alternative<meta::DeleteStreamCmd>(cmd) && on_removed_) {
+    on_removed_(meta::CommandRevision(cmd));
+  }
   return {};
+}
+
+std::shared_ptr<const StreamView> StreamService::ViewLocked(const StreamRecord& s) {
+  auto it = views_.find(s.name);
+  if (it != views_.end()) return it->second;
+  auto view = StreamView::Of(s);
+  views_.emplace(s.name, view);
+  return view;
+}
+
+SvcResult<std::shared_ptr<const StreamView>> StreamService::View(const StreamRef& ref) {
+  Lock lock(mu_);
+  CompleteDueLocked(clock_.NowMs());
+  auto s = Resolve(ref);
+  if (!s.ok()) return s.status();
+  return ViewLocked(**s);
+}
+
+std::vector<std::shared_ptr<const StreamView>> StreamService::AllViews() {
+  Lock lock(mu_);
+  CompleteDueLocked(clock_.NowMs());
+  std::vector<std::shared_ptr<const StreamView>> out;
+  for (const auto& [name, s] : catalog_.streams()) out.push_back(ViewLocked(s));
+  return out;
+}
+
+std::shared_ptr<const StreamView> StreamService::ViewByName(const std::string& name) {
+  Lock lock(mu_);
+  CompleteDueLocked(clock_.NowMs());
+  const StreamRecord* s = catalog_.FindStream(name);
+  return s == nullptr ? nullptr : ViewLocked(*s);
 }
 
 SvcResult<const StreamRecord*> StreamService::Resolve(const StreamRef& ref) const {
@@ -218,6 +256,11 @@ std::optional<int64_t> StreamService::CompleteDueTransitions() {
 }
 
 std::optional<int64_t> StreamService::CompleteDueLocked(int64_t now) {
+  // Fast path for every request: nothing can be due before next_due_ms_.
+  constexpr int64_t kNever = int64_t{1} << 62;
+  if (next_due_ms_ != 0 && now < next_due_ms_) {
+    return next_due_ms_ == kNever ? std::nullopt : std::optional<int64_t>(next_due_ms_);
+  }
   std::vector<meta::Command> due;
   std::optional<int64_t> next;
   for (const auto& [name, s] : catalog_.streams()) {
@@ -232,10 +275,14 @@ std::optional<int64_t> StreamService::CompleteDueLocked(int64_t now) {
       due.push_back(meta::SetStreamStatusCmd{s.name, s.revision, StreamStatus::kActive, 0});
     }
   }
+  bool failed = false;
   for (const auto& cmd : due) {
     // A failed write leaves the transition pending; it is retried on the next call.
-    if (!Commit(cmd).ok()) next = now;
+    failed |= !Commit(cmd).ok();
   }
+  if (failed) next = now;
+  // Commit() reset the cache; recompute it from what is still pending.
+  next_due_ms_ = failed ? 0 : next.value_or(kNever);
   return next;
 }
 

@@ -7,6 +7,9 @@
 // hot path). Catalog writes (with their sync) happen under that mutex.
 
 #include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -15,6 +18,7 @@
 #include "common/clock.h"
 #include "meta/catalog.h"
 #include "service/errors.h"
+#include "service/stream_view.h"
 #include "service/types.h"
 
 namespace shoal::service {
@@ -63,6 +67,20 @@ class StreamService {
   // a stream is never left stuck). Returns when the next pending transition is due.
   std::optional<int64_t> CompleteDueTransitions();
 
+  // The current snapshot of a stream, for the data plane (any status; callers decide).
+  // ResourceNotFound when the stream does not exist.
+  SvcResult<std::shared_ptr<const StreamView>> View(const StreamRef& ref);
+  // Snapshots of every stream.
+  std::vector<std::shared_ptr<const StreamView>> AllViews();
+  // By name only; nullptr when there is no such stream.
+  std::shared_ptr<const StreamView> ViewByName(const std::string& name);
+
+  // Called (under the service's lock) after a stream has been removed from the catalog, so
+  // its data can be dropped. Set before the service is shared between threads.
+  void SetStreamRemovedHook(std::function<void(uint64_t revision)> hook) {
+    on_removed_ = std::move(hook);
+  }
+
   std::string StreamArn(const std::string& name) const;
   const ServiceOptions& options() const { return options_; }
 
@@ -72,6 +90,7 @@ class StreamService {
   // REQUIRES: mu_ held (for all private members below).
   std::optional<int64_t> CompleteDueLocked(int64_t now);
   SvcResult<const meta::StreamRecord*> Resolve(const StreamRef& ref) const;
+  std::shared_ptr<const StreamView> ViewLocked(const meta::StreamRecord& s);
   SvcResult<const meta::StreamRecord*> ResolveArn(const std::string& arn) const;
   SvcStatus Commit(const meta::Command& cmd);
   SvcStatus ChangeRetention(const RetentionRequest& req, bool increase);
@@ -84,6 +103,11 @@ class StreamService {
   SvcResult<ListShardsResult> ListShardsPage(const meta::StreamRecord& s, const ShardFilter& f,
                                              std::optional<uint32_t> after_index,
                                              int64_t max_results, int64_t now);
+  // Opens a NextToken of `kind` with `fields` fields (the kind first); the Kinesis errors
+  // for expired and invalid tokens otherwise.
+  SvcResult<std::vector<std::string>> OpenNextToken(const std::string& token,
+                                                    std::string_view kind, size_t fields,
+                                                    int64_t now) const;
   StreamInfo Info(const meta::StreamRecord& s) const;
   ShardInfo ShardView(const meta::ShardRecord& shard) const;
   bool Expired(const meta::StreamRecord& s, const meta::ShardRecord& shard, int64_t now) const;
@@ -95,6 +119,11 @@ class StreamService {
   Clock& clock_;
   const ServiceOptions options_;
   mutable std::mutex mu_;
+  // Snapshots built on demand; a commit drops the snapshot of the stream it changed.
+  std::map<std::string, std::shared_ptr<const StreamView>, std::less<>> views_;  // GUARDED_BY(mu_)
+  // No transition is due before this time (0: unknown, recompute).
+  int64_t next_due_ms_ = 0;  // GUARDED_BY(mu_)
+  std::function<void(uint64_t)> on_removed_;
 };
 
 // The Kinesis name of a stream status ("CREATING", ...).
