@@ -132,11 +132,11 @@ OpStats* SlotContext::Account(Call& call) {
   if (call.end < ctl.measure_start || call.end >= ctl.measure_end) return nullptr;
   OpStats& s = stats.op(call.op);
   ++s.requests;
-  s.latency.Record(static_cast<uint64_t>(call.latency().count()));
   s.request_bytes += call.body.size();
   s.response_bytes += call.response.size();
   if (last_error.empty()) {
     ++s.ok;
+    s.latency.Record(static_cast<uint64_t>(call.latency().count()));
   } else {
     s.AddError(last_error);
     if (last_error == kThrottled) ++s.throttled;

@@ -23,7 +23,7 @@ struct OpStats {
   uint64_t response_bytes = 0;  // response bodies received
   uint64_t failed_records = 0;  // PutRecords entries answered with an ErrorCode
   uint64_t throttled = 0;       // ProvisionedThroughputExceededException: requests + entries
-  Histogram latency;            // every completed request, errors included
+  Histogram latency;            // successful (200) requests only
   // Errors by type: transport errors (ConnectError, Timeout, ...), AWS error codes of non-200
   // answers, "HTTP <status>" without one, and "record:<ErrorCode>" for PutRecords entries.
   std::map<std::string, uint64_t, std::less<>> errors;

@@ -241,6 +241,7 @@ Task<void> PrepareStream(SlotContext& ctx, SetupResult& out) {
   }
   StreamSummary summary;
   auto deadline = SteadyClock::now() + 120s;
+  int transport_failures = 0;
   for (;;) {
     if (g_interrupts.load() > 0) {
       out.error = "interrupted";
@@ -251,6 +252,14 @@ Task<void> PrepareStream(SlotContext& ctx, SetupResult& out) {
     call.body = body;
     co_await ctx.conn.Send(call);
     ctx.Account(call);
+    if (call.error != TransportError::kNone) {
+      if (++transport_failures >= 5) {
+        out.error = fmt::format("cannot talk to {}: {}", o.endpoint, ctx.last_error);
+        co_return;
+      }
+    } else {
+      transport_failures = 0;
+    }
     if (call.ok()) {
       if (!ctx.worker.parser().DescribeStreamSummary(call.response, summary)) {
         out.error = "DescribeStreamSummary: unexpected answer";
