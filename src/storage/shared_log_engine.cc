@@ -107,6 +107,10 @@ void SharedLogEngine::SyncerLoop() {
     // One fdatasync for every group written since the last one (the files differ only
     // around a segment roll, and the writer synced the old segment when it rolled).
     StorageStatus failure;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (sync_failed_) failure = failed_;  // nothing written after a failed sync is trusted
+    }
     if (options_.durability == Durability::kSync) {
       WritableFile* synced = nullptr;
       for (auto it = batch.rbegin(); it != batch.rend() && failure.ok(); ++it) {
@@ -122,6 +126,7 @@ void SharedLogEngine::SyncerLoop() {
       // A failed fdatasync leaves unknown what reached the disk: fail these groups and every
       // later one (Postgres learnt not to retry fsync).
       if (!failure.ok() && failed_.ok()) failed_ = failure;
+      if (!failure.ok()) sync_failed_ = true;
       for (auto& g : batch) {
         if (!failure.ok() && g->failure.ok()) g->failure = failure;
         if (g->failure.ok()) PublishLocked(g->plan, /*flushed=*/false, /*durable=*/true);

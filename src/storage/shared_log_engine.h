@@ -168,6 +168,7 @@ class SharedLogEngine final : public LogEngine {
   StorageStatus failed_;                             // GUARDED_BY(mu_): sticky write error
   std::deque<std::unique_ptr<Group>> written_;       // GUARDED_BY(mu_): awaiting the syncer
   bool writer_done_ = false;                         // GUARDED_BY(mu_)
+  bool sync_failed_ = false;                         // GUARDED_BY(mu_): an fdatasync failed
   std::condition_variable sync_cv_;                  // written_ grew, or the writer is done
   std::condition_variable space_cv_;                 // written_ shrank
   std::unordered_map<ShardKey, std::shared_ptr<ShardLog>, ShardKeyHash> shards_;  // GUARDED_BY(mu_)
