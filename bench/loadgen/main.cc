@@ -4,6 +4,8 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include <sys/resource.h>
+
 #include <cstdio>
 #include <fstream>
 #include <map>
@@ -230,6 +232,10 @@ int main(int argc, char** argv) {
     if (!del.ok) fmt::print(stderr, "loadgen: DeleteStream {}: {}\n", o.stream, del.error);
   }
   runner.Shutdown();
+  struct rusage ru {};
+  getrusage(RUSAGE_SELF, &ru);
+  report.client_cpu_s = static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+                        static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
 
   std::string text = FormatText(report);
   if (o.quiet) {

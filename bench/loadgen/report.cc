@@ -166,6 +166,7 @@ std::string FormatText(const Report& r) {
     for (const auto& [k, v] : summary) fmt::format_to(w, " {}={:.6g}", k, v);
     fmt::format_to(w, "\n");
   }
+  fmt::format_to(w, "loadgen CPU: {:.2f} s\n", r.client_cpu_s);
   if (r.interrupted) fmt::format_to(w, "(interrupted: partial results)\n");
   return out;
 }
@@ -192,6 +193,7 @@ std::string FormatJson(const Report& r) {
       o.sign ? "true" : "false", Num(o.timeout_s));
   fmt::format_to(w, "  \"interrupted\": {},\n  \"error\": \"{}\",\n", r.interrupted ? "true" : "false",
                  JsonEscape(r.error));
+  fmt::format_to(w, "  \"client_cpu_s\": {},\n", Num(r.client_cpu_s));
   fmt::format_to(w, "  \"summary\": {{");
   bool first = true;
   for (const auto& [k, v] : Summary(r)) {

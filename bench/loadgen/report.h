@@ -17,6 +17,7 @@ struct Report {
   std::string main_phase;  // the phase whose numbers form the summary
   bool interrupted = false;
   std::string error;       // setup failure, if any
+  double client_cpu_s = 0; // the load generator's own CPU time (user + system), whole run
 };
 
 std::string FormatText(const Report& report);
