@@ -455,6 +455,39 @@ TEST_F(LogEngineTest, SegmentsRollAndReadsCrossThem) {
   }
 }
 
+// Three ways to read an index entry: contiguous (one pread), interleaved but dense (one pread
+// of the range, links followed in memory) and sparse (a shard's small batches between other
+// shards' big ones: header preads along the chain, then only its batches).
+TEST_F(LogEngineTest, ReadsDenseAndSparseChainsAlike) {
+  std::string big(50 * 1024, 'B');
+  std::vector<Rec> small, dense;
+  for (int i = 0; i < 20; ++i) {
+    small.push_back({"s", "small " + std::to_string(i)});
+    Append(kShard, {small.back()});  // sparse: 50 KiB of kOther between each
+    Append(kOther, {{"b", big}});
+  }
+  for (int i = 0; i < 20; ++i) {
+    dense.push_back({"d", "dense " + std::to_string(i)});
+    Append(kStream2, {dense.back()});  // dense: only small batches between
+    Append({3, 0}, {{"x", "y"}});
+  }
+  for (int pass = 0; pass < 2; ++pass) {
+    auto s = ReadAllFrom(*engine_, kShard, 0, 3);
+    ASSERT_EQ(s.size(), small.size());
+    for (size_t i = 0; i < s.size(); ++i) EXPECT_EQ(s[i].rec, small[i]);
+    auto d = ReadAllFrom(*engine_, kStream2, 0, 3);
+    ASSERT_EQ(d.size(), dense.size());
+    for (size_t i = 0; i < d.size(); ++i) EXPECT_EQ(d[i].rec, dense[i]);
+    EXPECT_EQ(ReadAllFrom(*engine_, kOther).size(), 20u);
+    auto r = engine_->Read(kShard, 7, 2, 1 << 20);  // from the middle of a sparse entry
+    ASSERT_TRUE(r.ok());
+    ASSERT_EQ(r->records.size(), 2u);
+    EXPECT_EQ(r->records[0].data, "small 6");
+    EXPECT_EQ(r->next_counter, 9u);
+    Reopen();
+  }
+}
+
 TEST_F(LogEngineTest, RetentionRemovesWholeSegmentsByArrivalTime) {
   Close();
   options_.segment_bytes = 256;

@@ -15,8 +15,7 @@ bool ShardIndex::Add(const BatchHeader& header, LogPos pos) {
     assert(header.arrival_ms >= last.last_arrival_ms);
     bool same_segment = PosSegment(pos) == last.segment();
     if (same_segment && last.bytes < interval_bytes_ && last.batches < kMaxBatchesPerEntry) {
-      bool contiguous = last.span != 0 && pos == last.first_pos + last.span;
-      last.span = contiguous ? last.span + header.length : 0;
+      last.extent = static_cast<uint32_t>(PosOffset(pos) + header.length - PosOffset(last.first_pos));
       last.bytes += header.length;
       last.batches += 1;
       last.records += header.count;
@@ -35,7 +34,7 @@ bool ShardIndex::Add(const BatchHeader& header, LogPos pos) {
                                 .first_pos = pos,
                                 .last_pos = pos,
                                 .bytes = header.length,
-                                .span = header.length,
+                                .extent = header.length,
                                 .batches = 1,
                                 .records = header.count,
                                 .payload = payload});

@@ -31,12 +31,13 @@ struct IndexEntry {
   LogPos first_pos = 0;
   LogPos last_pos = 0;          // the walk starts here
   uint32_t bytes = 0;           // batch bytes (headers included) in the interval
-  uint32_t span = 0;            // bytes from first_pos to the end of the last batch if they
-                                // are all this shard's (contiguous), else 0
+  uint32_t extent = 0;          // bytes from first_pos to the end of the last batch; equal
+                                // to `bytes` when the batches are contiguous
   uint32_t batches = 0;
   uint32_t records = 0;
   uint32_t payload = 0;         // partition key + data bytes of those records
   uint64_t segment() const { return PosSegment(first_pos); }
+  bool contiguous() const { return extent == bytes; }
 };
 
 class ShardIndex {

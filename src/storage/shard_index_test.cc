@@ -33,7 +33,8 @@ TEST_F(ShardIndexTest, OneEntryPerIntervalAndPerSegment) {
   EXPECT_EQ(e0.end_counter, 31u);
   EXPECT_EQ(e0.batches, 3u);
   EXPECT_EQ(e0.bytes, 1200u);
-  EXPECT_EQ(e0.span, 1200u);  // contiguous
+  EXPECT_EQ(e0.extent, 1200u);
+  EXPECT_TRUE(e0.contiguous());
   EXPECT_EQ(e0.first_pos, MakePos(1, 0));
   EXPECT_EQ(e0.last_pos, MakePos(1, 800));
   EXPECT_EQ(e0.first_arrival_ms, 1000);
@@ -46,7 +47,8 @@ TEST_F(ShardIndexTest, OneEntryPerIntervalAndPerSegment) {
 TEST_F(ShardIndexTest, InterleavedBatchesAreNotContiguous) {
   Add(1, 0, 1, 100);
   Add(1, 300, 1, 100);  // another shard's batch sits at 100..300
-  EXPECT_EQ(index_.entries()[0].span, 0u);
+  EXPECT_EQ(index_.entries()[0].extent, 400u);
+  EXPECT_FALSE(index_.entries()[0].contiguous());
   EXPECT_EQ(index_.entries()[0].bytes, 200u);
 }
 

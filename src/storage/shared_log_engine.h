@@ -138,9 +138,11 @@ class SharedLogEngine final : public LogEngine {
   using FilePtr = std::shared_ptr<RandomAccessFile>;
   StorageResult<FilePtr> ReadFile(uint64_t segment);
   void ForgetReadFile(uint64_t segment);
-  // The headers of the entry's batches, oldest first, from its prev-link chain.
+  // The headers of the entry's batches, oldest first, from its prev-link chain. Headers come
+  // from `extent` (the entry's whole byte range, already read) when it is not null, else from
+  // `file` one pread each.
   StorageStatus WalkEntry(const IndexEntry& entry, const RandomAccessFile& file,
-                          std::vector<std::pair<LogPos, BatchHeader>>* out);
+                          const char* extent, std::vector<std::pair<LogPos, BatchHeader>>* out);
   // One attempt at Read(); kNotFound-like races with Trim report *retry.
   StorageResult<ReadResult> ReadOnce(ShardKey shard, uint64_t from, size_t max_records,
                                      size_t max_bytes, bool* retry);

@@ -1,10 +1,12 @@
 // SharedLogEngine: the read path (Read, SeekTime) and the read-handle cache.
 //
-// A read copies the index entries it needs under mu_, then works without the lock: for each
-// entry it either preads the entry's contiguous span at once or walks the prev links from the
-// entry's last batch to find the shard's batches, and preads them all into one buffer that
-// the returned views point into (ReadResult::pin). Every batch's checksum is verified before
-// a record of it is returned; a mismatch is kCorruption naming the file and offset.
+// A read copies the index entries it needs under mu_, then works without the lock. For each
+// entry it either preads the entry's whole byte range at once (when that range is mostly the
+// shard's batches; all of it when they are contiguous) and follows the prev links in memory,
+// or walks the prev links with one header pread each and preads only the shard's batches.
+// Either way everything lands in one buffer that the returned views point into
+// (ReadResult::pin). Every batch's checksum is verified before a record of it is returned; a
+// mismatch is kCorruption naming the file and offset.
 
 #include <algorithm>
 
@@ -43,20 +45,29 @@ void SharedLogEngine::ForgetReadFile(uint64_t segment) {
 }
 
 StorageStatus SharedLogEngine::WalkEntry(const IndexEntry& entry, const RandomAccessFile& file,
+                                         const char* extent,
                                          std::vector<std::pair<LogPos, BatchHeader>>* out) {
   out->clear();
+  const uint64_t first_off = PosOffset(entry.first_pos);
   LogPos pos = entry.last_pos;
   char raw[kBatchHeaderSize];
   for (uint32_t n = 0;; ++n) {
-    if (n >= entry.batches || PosSegment(pos) != entry.segment() ||
-        PosOffset(pos) < PosOffset(entry.first_pos)) {
-      return Corruption(entry.segment(), PosOffset(pos), "broken chain of a shard's batches");
+    uint64_t off = PosOffset(pos);
+    if (n >= entry.batches || PosSegment(pos) != entry.segment() || off < first_off ||
+        off - first_off + kBatchHeaderSize > entry.extent) {
+      return Corruption(entry.segment(), off, "broken chain of a shard's batches");
     }
-    auto got = file.Read(PosOffset(pos), kBatchHeaderSize, raw);
-    if (!got.ok()) return StorageStatus(StorageErrc::kIo, got.message());
+    std::string_view bytes;
+    if (extent != nullptr) {
+      bytes = std::string_view(extent + (off - first_off), entry.extent - (off - first_off));
+    } else {
+      auto got = file.Read(off, kBatchHeaderSize, raw);
+      if (!got.ok()) return StorageStatus(StorageErrc::kIo, got.message());
+      bytes = std::string_view(raw, *got);
+    }
     BatchHeader header;
-    DecodeStatus st = DecodeHeader(std::string_view(raw, *got), &header);
-    if (st != DecodeStatus::kOk) return Corruption(entry.segment(), PosOffset(pos), DecodeStatusName(st));
+    DecodeStatus st = DecodeHeader(bytes, &header);
+    if (st != DecodeStatus::kOk) return Corruption(entry.segment(), off, DecodeStatusName(st));
     out->emplace_back(pos, header);
     if (pos == entry.first_pos) break;
     pos = header.prev_pos;
@@ -64,6 +75,14 @@ StorageStatus SharedLogEngine::WalkEntry(const IndexEntry& entry, const RandomAc
   std::reverse(out->begin(), out->end());
   return StorageStatus();
 }
+
+namespace {
+// Whether to read an entry's whole byte range at once: when at least a quarter of it is the
+// shard's (or it is small), one pread beats a header pread per batch.
+bool ReadWholeExtent(const IndexEntry& e) {
+  return e.extent <= std::max<uint64_t>(4ull * e.bytes, 64 * 1024);
+}
+}  // namespace
 
 StorageResult<ReadResult> SharedLogEngine::Read(ShardKey shard, uint64_t from, size_t max_records,
                                                 size_t max_bytes) {
@@ -96,7 +115,7 @@ StorageResult<ReadResult> SharedLogEngine::ReadOnce(ShardKey key, uint64_t from,
     for (size_t i = s.index.FindCounter(start); i < all.size() && all[i].first_counter < limit;
          ++i) {
       entries.push_back(all[i]);
-      total += all[i].bytes;
+      total += ReadWholeExtent(all[i]) ? all[i].extent : all[i].bytes;
       // The first entry may hold records before `start`: counted as nothing, so at most one
       // entry more than needed is read.
       if (entries.size() == 1) continue;
@@ -149,24 +168,31 @@ StorageResult<ReadResult> SharedLogEngine::ReadOnce(ShardKey key, uint64_t from,
       *retry = true;
       return std::move(file).status();
     }
-    if (e.span != 0) {
-      // The interval's batches are back to back: one pread, then walk them by length.
-      auto got = (*file)->Read(PosOffset(e.first_pos), e.span, buf.get() + cursor);
+    const uint64_t first_off = PosOffset(e.first_pos);
+    if (ReadWholeExtent(e)) {
+      auto got = (*file)->Read(first_off, e.extent, buf.get() + cursor);
       if (!got.ok()) return StorageStatus(StorageErrc::kIo, got.message());
-      if (*got < e.span) return Corruption(segment, PosOffset(e.first_pos) + *got, "truncated");
-      for (size_t off = 0; off < e.span && !full;) {
-        BatchHeader h;
-        DecodeStatus st = DecodeHeader(std::string_view(buf.get() + cursor + off, e.span - off), &h);
-        if (st != DecodeStatus::kOk) {
-          return Corruption(segment, PosOffset(e.first_pos) + off, DecodeStatusName(st));
+      if (*got < e.extent) return Corruption(segment, first_off + *got, "truncated");
+      if (e.contiguous()) {  // back to back: walk them by length
+        for (size_t off = 0; off < e.extent && !full;) {
+          BatchHeader h;
+          DecodeStatus st = DecodeHeader(std::string_view(buf.get() + cursor + off, e.extent - off), &h);
+          if (st != DecodeStatus::kOk) return Corruption(segment, first_off + off, DecodeStatusName(st));
+          SHOAL_RETURN_IF_ERROR(take(segment, first_off + off, cursor + off, e.extent - off));
+          off += h.length;
         }
-        SHOAL_RETURN_IF_ERROR(take(segment, PosOffset(e.first_pos) + off, cursor + off, e.span - off));
-        off += h.length;
+      } else {  // interleaved with other shards' batches: follow the links in memory
+        SHOAL_RETURN_IF_ERROR(WalkEntry(e, **file, buf.get() + cursor, &walk));
+        for (const auto& [pos, h] : walk) {
+          if (full) break;
+          size_t off = PosOffset(pos) - first_off;
+          SHOAL_RETURN_IF_ERROR(take(segment, PosOffset(pos), cursor + off, e.extent - off));
+        }
       }
-      cursor += e.span;
+      cursor += e.extent;
       continue;
     }
-    SHOAL_RETURN_IF_ERROR(WalkEntry(e, **file, &walk));
+    SHOAL_RETURN_IF_ERROR(WalkEntry(e, **file, nullptr, &walk));
     for (const auto& [pos, h] : walk) {
       if (full) break;
       if (h.first_counter + h.count <= start) continue;
@@ -205,7 +231,7 @@ StorageResult<uint64_t> SharedLogEngine::SeekTime(ShardKey key, int64_t at_ms) {
       return std::move(file).status();
     }
     std::vector<std::pair<LogPos, BatchHeader>> walk;
-    SHOAL_RETURN_IF_ERROR(WalkEntry(e, **file, &walk));
+    SHOAL_RETURN_IF_ERROR(WalkEntry(e, **file, nullptr, &walk));
     for (const auto& [pos, h] : walk) {
       if (h.arrival_ms >= at_ms) return std::min(h.first_counter, limit);
     }
