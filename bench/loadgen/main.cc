@@ -109,7 +109,7 @@ void AddFlags(CLI::App& app, Options& o) {
 
   app.add_option("--json", o.json_path, "Write the raw numbers as JSON to this file");
   app.add_option("--label", o.label, "Free text stored in the JSON (e.g. the target's name)");
-  app.add_flag("-q,--quiet", o.quiet, "Print only the summary line");
+  app.add_flag("-q,--quiet", o.quiet, "Print only the summary (headline numbers, loadgen CPU)");
 }
 
 bool NeedsStream(Workload w) {

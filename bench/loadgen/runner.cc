@@ -171,6 +171,52 @@ void Runner::Shutdown() {
   if (control_) control_->Shutdown();
 }
 
+namespace {
+
+// The measured seconds of a finished phase: from the end of the warm-up (or the first request
+// when there is none) to the planned end, or to the last booked response when the phase ended
+// earlier (budgets, slots that finish, interruptions).
+double MeasuredSeconds(const PhaseSpec& spec, const PhaseControl& ctl, const PhaseResult& r) {
+  auto window_end = ctl.measure_end;
+  if (r.interrupted || window_end == SteadyClock::time_point::max() || r.stats.last_end < window_end) {
+    window_end = r.stats.last_end != SteadyClock::time_point::min()
+                     ? std::min(window_end, r.stats.last_end)
+                     : ctl.measure_start;
+  }
+  auto begin = ctl.measure_start;
+  if (spec.warmup_s == 0 && r.stats.first_start != SteadyClock::time_point::max()) {
+    begin = std::min(begin, r.stats.first_start);
+  }
+  return window_end > begin ? std::chrono::duration<double>(window_end - begin).count() : 0;
+}
+
+}  // namespace
+
+std::vector<std::unique_ptr<SlotContext>> Runner::MakeSlots(
+    const PhaseSpec& spec, PhaseControl& ctl, const std::vector<Worker*>& workers,
+    std::vector<std::unique_ptr<PhaseStats>>& stats) {
+  int per_conn = spec.one_slot ? 1 : std::max(1, options_.concurrency);
+  int total = 0;
+  for (Worker* w : workers) total += static_cast<int>(w->connections().size()) * per_conn;
+  if (spec.one_slot) total = 1;
+  std::vector<std::unique_ptr<SlotContext>> slots;
+  int index = 0;
+  for (Worker* w : workers) {
+    stats.push_back(std::make_unique<PhaseStats>());
+    for (auto& conn : w->connections()) {
+      for (int k = 0; k < per_conn && index < total; ++k) {
+        uint64_t seed = options_.seed * 0x9E3779B97F4A7C15ull +
+                        static_cast<uint64_t>(phase_index_) * 1000003ull +
+                        static_cast<uint64_t>(index);
+        slots.push_back(std::make_unique<SlotContext>(*w, *conn, *stats.back(), ctl, shared_,
+                                                      index, total, seed));
+        ++index;
+      }
+    }
+  }
+  return slots;
+}
+
 std::unique_ptr<PhaseResult> Runner::Run(const PhaseSpec& spec) {
   auto result = std::make_unique<PhaseResult>();
   result->name = spec.name;
@@ -189,32 +235,12 @@ std::unique_ptr<PhaseResult> Runner::Run(const PhaseSpec& spec) {
   } else {
     for (auto& w : workers_) workers.push_back(w.get());
   }
-  int per_conn = spec.one_slot ? 1 : std::max(1, options_.concurrency);
-  int total = 0;
-  for (Worker* w : workers) {
-    total += static_cast<int>(w->connections().size()) * per_conn;
-  }
-  if (spec.one_slot) total = 1;
-  result->slots = total;
-
   std::vector<std::unique_ptr<PhaseStats>> stats;
-  std::vector<std::unique_ptr<SlotContext>> slots;
-  int index = 0;
-  for (Worker* w : workers) {
-    stats.push_back(std::make_unique<PhaseStats>());
-    for (auto& conn : w->connections()) {
-      for (int k = 0; k < per_conn && index < total; ++k) {
-        uint64_t seed = options_.seed * 0x9E3779B97F4A7C15ull + static_cast<uint64_t>(phase_index_) * 1000003ull +
-                        static_cast<uint64_t>(index);
-        slots.push_back(std::make_unique<SlotContext>(*w, *conn, *stats.back(), ctl, shared_,
-                                                      index, total, seed));
-        ++index;
-      }
-    }
-  }
+  auto slots = MakeSlots(spec, ctl, workers, stats);
+  result->slots = static_cast<int>(slots.size());
 
   // Decremented under `mu`, so once the main thread has seen 0 no worker touches mu/cv again.
-  int running = total;
+  int running = result->slots;
   std::mutex mu;
   std::condition_variable cv;
   auto on_done = [&] {
@@ -229,6 +255,8 @@ std::unique_ptr<PhaseResult> Runner::Run(const PhaseSpec& spec) {
     });
   }
 
+  // Wait; on a signal stop issuing, and close the connections if calls are still out after the
+  // grace period (or long after the planned end: timeouts should have ended them already).
   SteadyClock::time_point stop_at = SteadyClock::time_point::max();
   bool forced = false;
   auto hard_end = ctl.measure_end == SteadyClock::time_point::max()
@@ -251,21 +279,7 @@ std::unique_ptr<PhaseResult> Runner::Run(const PhaseSpec& spec) {
   lock.unlock();
 
   for (auto& s : stats) result->stats.Merge(*s);
-  auto window_end = ctl.measure_end;
-  if (result->interrupted || window_end == SteadyClock::time_point::max() ||
-      result->stats.last_end < window_end) {
-    // Budget runs, slot-limited runs and interrupted runs end with their last response.
-    if (result->stats.last_end != SteadyClock::time_point::min()) {
-      window_end = std::min(window_end, result->stats.last_end);
-    } else {
-      window_end = ctl.measure_start;
-    }
-  }
-  auto begin = ctl.measure_start;
-  if (spec.warmup_s == 0 && result->stats.first_start != SteadyClock::time_point::max()) {
-    begin = std::min(begin, result->stats.first_start);
-  }
-  result->seconds = window_end > begin ? std::chrono::duration<double>(window_end - begin).count() : 0;
+  result->seconds = MeasuredSeconds(spec, ctl, *result);
   return result;
 }
 

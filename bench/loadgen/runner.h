@@ -165,6 +165,12 @@ class Runner {
   void Shutdown();
 
  private:
+  // Slots for every connection of `workers` (concurrency each; one in all with spec.one_slot),
+  // and one PhaseStats per worker in `stats`.
+  std::vector<std::unique_ptr<SlotContext>> MakeSlots(const PhaseSpec& spec, PhaseControl& ctl,
+                                                      const std::vector<Worker*>& workers,
+                                                      std::vector<std::unique_ptr<PhaseStats>>& stats);
+
   const Options& options_;
   Shared& shared_;
   Endpoint endpoint_;
