@@ -5,7 +5,8 @@
 //   BM_Append/<record bytes>/<hot shards>/<records per request>: one producer keeps 64
 //     requests in flight (like many connections), default durability (kSync).
 //   BM_AppendLatency/<record bytes>: one request in flight: append + group of one + fdatasync.
-//   BM_Read/<record bytes>: GetRecords-sized reads (10,000 records / 10 MiB) of one shard.
+//   BM_Read/<record bytes>/<shards>/<records per request>: GetRecords-sized reads (10,000
+//     records / 10 MiB) of one shard, alone or interleaved with 3 others.
 //   BM_HotWithIdle: 4 hot shards while 10,000 idle shards get 1 record/s each.
 //   BM_Recovery: opening an engine holding ~1 GiB in 2,000 shards.
 
@@ -157,18 +158,20 @@ void BM_AppendLatency(benchmark::State& state) {
 }
 BENCHMARK(BM_AppendLatency)->ArgName("rec_bytes")->Arg(100)->UseRealTime()->MinTime(2.0);
 
-// Fills shard {1,0} with `total` bytes of records (interleaved with a second shard's when
-// `interleave`, so reads cannot take whole intervals at once) and reads them back repeatedly.
+// Fills shard {1,0} with records (interleaved with 3 other shards' when `shards` is 4, so a
+// shard's batches are not contiguous) and reads them back repeatedly, GetRecords-sized.
+// per_req 1 is the PutRecord pattern: small batches of each shard, mixed in every group.
 void BM_Read(benchmark::State& state) {
   const size_t record_bytes = state.range(0);
-  const bool interleave = state.range(1) != 0;
-  const uint64_t total = 256ull << 20;
+  const uint32_t shards = static_cast<uint32_t>(state.range(1));
+  const size_t per_req = state.range(2);
+  const uint64_t total = per_req == 1 ? 8ull << 20 : 256ull << 20;
   BenchEngine b;
   std::string payload(record_bytes + 128, 'x');
-  std::vector<RecordView> recs = MakeRecords(payload, record_bytes, 500);
+  std::vector<RecordView> recs = MakeRecords(payload, record_bytes, per_req);
   Window window(64);
-  for (uint64_t written = 0; written < total; written += 500 * record_bytes) {
-    for (uint32_t s = 0; s < (interleave ? 2u : 1u); ++s) {
+  for (uint64_t written = 0; written < total; written += per_req * record_bytes) {
+    for (uint32_t s = 0; s < shards; ++s) {
       window.Acquire();
       b.engine->Append({.shard = {1, s}, .records = recs, .min_counter = 0},
                        [&](StorageResult<AppendResult>) { window.Release(); });
@@ -189,12 +192,14 @@ void BM_Read(benchmark::State& state) {
   }
   state.counters["MB/s"] = benchmark::Counter(bytes / 1e6, benchmark::Counter::kIsRate);
   state.counters["records/s"] = benchmark::Counter(records, benchmark::Counter::kIsRate);
+  state.counters["index_entries"] = b.engine->Stats().index_entries;
 }
 BENCHMARK(BM_Read)
-    ->ArgNames({"rec_bytes", "interleaved"})
-    ->Args({1024, 0})
-    ->Args({1024, 1})
-    ->Args({100, 0})
+    ->ArgNames({"rec_bytes", "shards", "per_req"})
+    ->Args({1024, 1, 500})
+    ->Args({1024, 4, 500})
+    ->Args({100, 1, 500})
+    ->Args({100, 4, 1})
     ->UseRealTime()
     ->MinTime(2.0);
 
