@@ -58,7 +58,8 @@ struct AppendResult {
   uint64_t first_counter = 0;  // record i got first_counter + i
   int64_t arrival_ms = 0;      // the same for every record of the request
 };
-// Runs exactly once, on an engine thread; must not block.
+// Runs exactly once, on an engine thread (inline in Append() once the engine is stopped);
+// must not block. It may call Append() or Read(), never Stop().
 using AppendCallback = std::function<void(StorageResult<AppendResult>)>;
 
 struct StoredRecord {
@@ -97,13 +98,15 @@ struct EngineOptions {
   // a group larger than this gets a segment of its own).
   uint64_t segment_bytes = 128 * 1024 * 1024;
   // Group commit: the writer takes queued appends up to this many bytes of records into one
-  // write and one sync (a larger single append is a group of its own). Min 1.
+  // write (a larger single append is a group of its own); one sync covers every group written
+  // while the previous sync ran. Min 1, max 1 GiB.
   uint64_t max_group_bytes = 1024 * 1024;
   // The sparse index keeps one entry per this many bytes of a shard's batches (min 1).
   uint32_t index_interval_bytes = 32 * 1024;
   // Read handles kept open (LRU); the writer holds one more. Min 1.
   size_t max_open_files = 64;
   // The largest single append (records' keys, data and framing); larger ones fail kInvalid.
+  // Max 1 GiB.
   uint64_t max_append_bytes = 64 * 1024 * 1024;
 };
 

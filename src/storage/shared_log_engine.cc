@@ -456,7 +456,8 @@ EngineStats SharedLogEngine::Stats() {
 StorageResult<std::unique_ptr<LogEngine>> OpenLogEngine(FileSystem& fs, Clock& clock,
                                                         EngineOptions options) {
   if (options.dir.empty() || options.segment_bytes == 0 || options.segment_bytes > (1u << 30) ||
-      options.max_group_bytes == 0 || options.index_interval_bytes == 0 ||
+      options.max_group_bytes == 0 || options.max_group_bytes > (1u << 30) ||
+      options.index_interval_bytes == 0 ||
       options.max_open_files == 0 || options.max_append_bytes > (1u << 30)) {
     return StorageStatus(StorageErrc::kInvalid, "invalid engine options");
   }
