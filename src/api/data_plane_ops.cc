@@ -5,6 +5,7 @@
 
 #include "api/bind.h"
 #include "api/operations.h"
+#include "api/put_records_fast.h"
 
 namespace shoal::api {
 namespace {
@@ -47,13 +48,10 @@ void PutRecord(std::shared_ptr<Value> body, Format format, Services& svc, AsyncD
   });
 }
 
-void PutRecords(std::shared_ptr<Value> body, Format format, Services& svc, AsyncDone done) {
-  service::PutRecordsRequest r;
-  r.stream = StreamRefOf(*body);
-  const auto& records = body->Find("Records")->items();
-  r.entries.reserve(records.size());
-  for (const auto& item : records) r.entries.push_back(EntryOf(item));
-  svc.data.PutRecords(std::move(r), [body, format, done = std::move(done)](
+// Answers a PutRecords call; `keepalive` owns the memory the request's entries point into.
+void SubmitPutRecords(service::PutRecordsRequest r, std::shared_ptr<const void> keepalive,
+                      Format format, Services& svc, AsyncDone done) {
+  svc.data.PutRecords(std::move(r), [keepalive, format, done = std::move(done)](
                                         service::SvcResult<service::PutRecordsResult> res) {
     if (!res.ok()) return done(ToWireError(res.code(), res.message()), "");
     std::unique_ptr<Writer> w = NewWriter(format);
@@ -83,6 +81,22 @@ void PutRecords(std::shared_ptr<Value> body, Format format, Services& svc, Async
     w->EndObject();
     done(std::nullopt, w->Finish());
   });
+}
+
+void PutRecords(std::shared_ptr<Value> body, Format format, Services& svc, AsyncDone done) {
+  service::PutRecordsRequest r;
+  r.stream = StreamRefOf(*body);
+  const auto& records = body->Find("Records")->items();
+  r.entries.reserve(records.size());
+  for (const auto& item : records) r.entries.push_back(EntryOf(item));
+  SubmitPutRecords(std::move(r), body, format, svc, std::move(done));
+}
+
+bool PutRecordsJsonFast(std::string_view body, Services& svc, AsyncDone done) {
+  auto fast = TryDecodePutRecordsJson(body);
+  if (!fast) return false;
+  SubmitPutRecords(std::move(fast->request), fast->arena, Format::kJson, svc, std::move(done));
+  return true;
 }
 
 std::optional<service::IteratorType> IteratorTypeOf(const std::string& s) {
@@ -185,7 +199,7 @@ const Operation kOperations[] = {
     {"GetRecords", true, GetRecords, nullptr},
     {"GetShardIterator", true, GetShardIterator, nullptr},
     {"PutRecord", true, nullptr, PutRecord},
-    {"PutRecords", true, nullptr, PutRecords},
+    {"PutRecords", true, nullptr, PutRecords, PutRecordsJsonFast},
 };
 
 }  // namespace

@@ -39,6 +39,9 @@ struct Operation {
   // not block; `body` stays alive until `done` has run.
   void (*run_async)(std::shared_ptr<Value> body, Format format, Services& services,
                     AsyncDone done) = nullptr;
+  // Optional fast path for JSON bodies (asynchronous operations only): returns false, having
+  // done nothing, when the body is not one it handles; the general path then runs.
+  bool (*run_json_fast)(std::string_view body, Services& services, AsyncDone done) = nullptr;
 };
 
 // nullptr for an operation shoal does not serve.
