@@ -17,6 +17,7 @@ enum class IoErrc {
   kAlreadyExists,
   kIo,
   kNoSpace,
+  kBusy,  // a lock held by someone else
 };
 using IoStatus = Status<IoErrc>;
 template <class T>
@@ -47,6 +48,12 @@ class RandomAccessFile {
   virtual IoResult<uint64_t> Size() const = 0;
 };
 
+// An exclusive lock on a file, held until the object is destroyed.
+class FileLock {
+ public:
+  virtual ~FileLock() = default;
+};
+
 class FileSystem {
  public:
   virtual ~FileSystem() = default;
@@ -64,6 +71,9 @@ class FileSystem {
   virtual IoStatus RemoveAll(const std::string& path) = 0;    // a directory tree
   virtual IoStatus Rename(const std::string& from, const std::string& to) = 0;
   virtual IoStatus Truncate(const std::string& path, uint64_t size) = 0;
+  // Takes an exclusive lock on `path` (created if missing) without waiting: kBusy when
+  // another holder (e.g. another process on the same data directory) has it.
+  virtual IoResult<std::unique_ptr<FileLock>> LockFile(const std::string& path) = 0;
   // Makes directory entries (creates, renames, removes) in `dir` durable.
   virtual IoStatus SyncDir(const std::string& dir) = 0;
 };

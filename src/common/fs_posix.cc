@@ -6,6 +6,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -48,6 +49,17 @@ auto RetryOnEintr(F call) {
   } while (rc == -1 && errno == EINTR);
   return rc;
 }
+
+// Holds an flock(2) on an open descriptor; closing it releases the lock.
+class PosixFileLock final : public FileLock {
+ public:
+  explicit PosixFileLock(int fd) : fd_(fd) {}
+  ~PosixFileLock() override { ::close(fd_); }
+
+ private:
+  int fd_;
+};
+
 
 class PosixWritableFile final : public WritableFile {
  public:
@@ -159,6 +171,18 @@ class PosixFileSystem final : public FileSystem {
     int fd = RetryOnEintr([&] { return ::open(path.c_str(), O_RDONLY | O_CLOEXEC); });
     if (fd < 0) return ErrnoStatus("open", path, errno);
     return std::unique_ptr<RandomAccessFile>(std::make_unique<PosixRandomAccessFile>(path, fd));
+  }
+
+  IoResult<std::unique_ptr<FileLock>> LockFile(const std::string& path) override {
+    int fd = RetryOnEintr([&] { return ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644); });
+    if (fd < 0) return ErrnoStatus("open", path, errno);
+    if (RetryOnEintr([&] { return ::flock(fd, LOCK_EX | LOCK_NB); }) != 0) {
+      int err = errno;
+      ::close(fd);
+      if (err == EWOULDBLOCK) return IoStatus(IoErrc::kBusy, "lock " + path + ": held by another process");
+      return ErrnoStatus("flock", path, err);
+    }
+    return std::unique_ptr<FileLock>(std::make_unique<PosixFileLock>(fd));
   }
 
   IoResult<bool> Exists(const std::string& path) override {

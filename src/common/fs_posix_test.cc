@@ -125,3 +125,24 @@ TEST_F(PosixFileSystemTest, RandomAccessPreadsAndKeepsRemovedFiles) {
 
 }  // namespace
 }  // namespace shoal
+
+namespace shoal {
+namespace {
+
+TEST(PosixFileSystemLockTest, SecondLockOnTheSameFileIsBusy) {
+  char tmpl[] = "/tmp/fs-lock-test-XXXXXX";
+  ASSERT_NE(::mkdtemp(tmpl), nullptr);
+  std::string path = std::string(tmpl) + "/LOCK";
+  FileSystem& fs = DefaultFileSystem();
+  auto first = fs.LockFile(path);
+  ASSERT_TRUE(first.ok()) << first.message();
+  auto second = fs.LockFile(path);  // a second open file description conflicts with the first
+  ASSERT_FALSE(second.ok());
+  EXPECT_EQ(second.code(), IoErrc::kBusy);
+  first->reset();
+  EXPECT_TRUE(fs.LockFile(path).ok());
+  IgnoreError(fs.RemoveAll(tmpl));
+}
+
+}  // namespace
+}  // namespace shoal

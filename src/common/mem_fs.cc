@@ -298,6 +298,32 @@ IoStatus MemFileSystem::Truncate(const std::string& path, uint64_t size) {
   return IoStatus::Ok();
 }
 
+namespace {
+
+// Releases a MemFileSystem lock when destroyed.
+class MemFileLock final : public FileLock {
+ public:
+  MemFileLock(std::mutex& mu, std::set<std::string>& locks, std::string path)
+      : mu_(mu), locks_(locks), path_(std::move(path)) {}
+  ~MemFileLock() override {
+    std::lock_guard<std::mutex> lock(mu_);
+    locks_.erase(path_);
+  }
+
+ private:
+  std::mutex& mu_;
+  std::set<std::string>& locks_;
+  std::string path_;
+};
+
+}  // namespace
+
+IoResult<std::unique_ptr<FileLock>> MemFileSystem::LockFile(const std::string& path) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!locks_.insert(path).second) return Error(IoErrc::kBusy, "lock", path, "already locked");
+  return std::unique_ptr<FileLock>(std::make_unique<MemFileLock>(mu_, locks_, path));
+}
+
 IoStatus MemFileSystem::SyncDir(const std::string& dir_in) {
   std::lock_guard<std::mutex> lock(mu_);
   std::string dir = NormalizeDir(dir_in);

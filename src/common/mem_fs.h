@@ -63,6 +63,9 @@ class MemFileSystem final : public FileSystem {
   IoStatus Rename(const std::string& from, const std::string& to) override;  // files only
   IoStatus Truncate(const std::string& path, uint64_t size) override;
   IoStatus SyncDir(const std::string& dir) override;
+  // Locks are kept in memory and are not affected by SimulateCrash (a crash ends the process
+  // that held them, and the test releases them by destroying the handles).
+  IoResult<std::unique_ptr<FileLock>> LockFile(const std::string& path) override;
 
   // ---- Crash simulation ----
   using CrashOptions = MemCrashOptions;
@@ -117,6 +120,7 @@ class MemFileSystem final : public FileSystem {
   Namespace files_;             // GUARDED_BY(mu_): current directory entries
   Namespace durable_files_;     // GUARDED_BY(mu_): entries as of each directory's last SyncDir
   std::set<std::string> dirs_;  // GUARDED_BY(mu_)
+  std::set<std::string> locks_;  // GUARDED_BY(mu_): paths locked through LockFile()
   uint64_t epoch_ = 0;          // GUARDED_BY(mu_): bumped by each crash; stales handles
 
   std::optional<uint64_t> byte_budget_;       // GUARDED_BY(mu_)

@@ -282,3 +282,20 @@ TEST_F(MemFileSystemTest, RandomAccessHandlesGoStaleAtACrash) {
 
 }  // namespace
 }  // namespace shoal
+
+namespace shoal {
+namespace {
+
+TEST(MemFileSystemLockTest, ExclusiveUntilReleased) {
+  MemFileSystem fs;
+  auto first = fs.LockFile("/d/LOCK");
+  ASSERT_TRUE(first.ok());
+  auto second = fs.LockFile("/d/LOCK");
+  ASSERT_FALSE(second.ok());
+  EXPECT_EQ(second.code(), IoErrc::kBusy);
+  first->reset();
+  EXPECT_TRUE(fs.LockFile("/d/LOCK").ok());
+}
+
+}  // namespace
+}  // namespace shoal

@@ -53,6 +53,7 @@ class Server::Impl {
   ServeConfig config_;
   Clock& clock_ = SystemClock::Get();
   FileSystem& fs_ = DefaultFileSystem();
+  std::unique_ptr<FileLock> lock_;  // held for the server's lifetime
   std::unique_ptr<meta::Catalog> catalog_;
   std::unique_ptr<storage::LogEngine> engine_;
   std::unique_ptr<service::StreamService> streams_;
@@ -68,6 +69,13 @@ Status<ServerErrc> Server::Impl::Start() {
     return {ServerErrc::kDataDir,
             fmt::format("cannot create data directory {}: {}", config_.data_dir, st.message())};
   }
+  // One process per data directory: a second one would interleave appends to the same logs.
+  auto lock = fs_.LockFile(config_.data_dir + "/LOCK");
+  if (!lock.ok()) {
+    return {ServerErrc::kDataDir,
+            fmt::format("data directory {} is in use: {}", config_.data_dir, lock.message())};
+  }
+  lock_ = std::move(*lock);
   auto key = LoadOrCreateTokenKey(fs_, config_.data_dir);
   if (!key.ok()) return key.status();
   auto catalog = meta::Catalog::Open(fs_, config_.data_dir);
