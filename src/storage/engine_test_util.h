@@ -94,6 +94,9 @@ class GatedFileSystem final : public FileSystem {
   IoStatus Rename(const std::string& a, const std::string& b) override { return base_.Rename(a, b); }
   IoStatus Truncate(const std::string& p, uint64_t n) override { return base_.Truncate(p, n); }
   IoStatus SyncDir(const std::string& d) override { return base_.SyncDir(d); }
+  IoResult<std::unique_ptr<FileLock>> LockFile(const std::string& p) override {
+    return base_.LockFile(p);
+  }
 
  private:
   class File final : public WritableFile {
