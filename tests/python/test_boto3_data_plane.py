@@ -484,6 +484,29 @@ class SequenceNumberTest(DataPlaneTestCase):
                           PartitionKey="k", SequenceNumberForOrdering="not-a-number",
                           contains="sequenceNumberForOrdering")
 
+    def test_sequence_number_for_ordering_ahead_of_the_shard(self):
+        # A valid number of this shard that is above its tip (counter bumped): the new record must still get a
+        # larger number -- or the server refuses the value as invalid (InvalidArgumentException).
+        name = self.new_stream(1)
+        base = seq(self.put(name, b"base", "k")["SequenceNumber"])
+        for bump in (1 << 80, 1 << 90):  # the 63-bit counter sits at bits 80-143 (spec §5.2)
+            supplied = base + bump
+            try:
+                put = self.client.put_record(StreamName=name, Data=b"after", PartitionKey="k",
+                                             SequenceNumberForOrdering=str(supplied))
+            except ClientError as exc:
+                self.assertEqual(exc.response["Error"]["Code"], "InvalidArgumentException")
+                continue
+            self.assertGreater(seq(put["SequenceNumber"]), supplied)
+            base = seq(put["SequenceNumber"])
+            nxt = self.put(name, b"plain", "k")
+            self.assertGreater(seq(nxt["SequenceNumber"]), base, "numbering continues above it")
+            base = seq(nxt["SequenceNumber"])
+        self.assert_error("InvalidArgumentException", self.client.put_record, StreamName=name, Data=b"x",
+                          PartitionKey="k", SequenceNumberForOrdering="1",
+                          message=(f"ExclusiveMinimumSequenceNumber 1 used in PutRecord on stream {name} "
+                                   f"under account {ACCOUNT} is invalid."))
+
     def test_records_carry_the_acknowledged_numbers(self):
         name = self.new_stream(3)
         acked: Dict[str, List[str]] = {}
@@ -580,6 +603,12 @@ class IteratorTest(DataPlaneTestCase):
         self.assert_error("ValidationException", self.client.get_shard_iterator, StreamName=name,
                           ShardId=shard_id(0), ShardIteratorType="AT_SEQUENCE_NUMBER",
                           StartingSequenceNumber="12abc", contains="startingSequenceNumber")
+        # Well-formed decimals that are no sequence number of this shard (version nibble 0 or 15).
+        for bogus in ("0", "1", "9" * 129):
+            for kind in ("AT_SEQUENCE_NUMBER", "AFTER_SEQUENCE_NUMBER"):
+                self.assert_error("InvalidArgumentException", self.client.get_shard_iterator, StreamName=name,
+                                  ShardId=shard_id(0), ShardIteratorType=kind, StartingSequenceNumber=bogus,
+                                  contains="StartingSequenceNumber")
 
     def test_sequence_number_of_another_shard(self):
         name = self.new_stream(2)
@@ -684,6 +713,16 @@ class IteratorTest(DataPlaneTestCase):
         else:
             self.assertEqual(self.get_records(it)["Records"], [])
 
+    def test_iterator_of_a_deleted_stream(self):
+        name = self.new_stream(1)
+        self.put(name, b"x", "k")
+        it = self.iterator(name, shard_id(0))
+        self.client.delete_stream(StreamName=name)
+        wait_gone(self.client, name)
+        self.assert_error("ResourceNotFoundException", self.client.get_records, ShardIterator=it)
+        self.assert_error("ResourceNotFoundException", self.client.get_shard_iterator, StreamName=name,
+                          ShardId=shard_id(0), ShardIteratorType="TRIM_HORIZON")
+
     def test_iterator_of_a_deleted_and_recreated_stream(self):
         name = self.new_stream(1)
         created = time.time()
@@ -776,6 +815,7 @@ class GetRecordsTest(DataPlaneTestCase):
         resp = self.get_records(self.iterator(name, shard_id(0)), Limit=1)
         self.assertEqual([r["Data"] for r in resp["Records"]], [b"old"])
         # 300 ms between the record read and the tip; AWS's value is approximate, so only bound it loosely.
+        self.assertGreater(resp["MillisBehindLatest"], 0, "behind the tip: not 0")
         self.assertLess(resp["MillisBehindLatest"], 60_000)
         resp = self.get_records(resp["NextShardIterator"])
         self.assertEqual([r["Data"] for r in resp["Records"]], [b"new"])
@@ -1035,6 +1075,52 @@ class ConcurrentWritersTest(DataPlaneTestCase):
             nums = [seq(s) for _, _, s in items]
             self.assertEqual(nums, sorted(nums), f"acknowledged numbers of {k} increase")
         self.assertEqual(sum(len(v) for v in got.values()), writers * keys_per_writer * per_key)
+
+
+    def test_tailing_reader_sees_every_record_once_in_order(self):
+        # A reader follows the shard with NextShardIterator while writers append to it: it sees every
+        # acknowledged record exactly once, in sequence order, and never a partial batch out of order.
+        name = self.new_stream(1)
+        writer_clients = [make_client(self.server) for _ in range(3)]
+        acked: List[str] = []
+        lock = threading.Lock()
+        errors: List[BaseException] = []
+        done = threading.Event()
+
+        def writer(w: int) -> None:
+            try:
+                for b in range(15):
+                    r = writer_clients[w].put_records(StreamName=name, Records=[
+                        {"Data": f"{w}:{b}:{i}".encode(), "PartitionKey": f"k{w}"} for i in range(40)])
+                    if r["FailedRecordCount"]:
+                        raise AssertionError(f"failed entries: {r['Records']}")
+                    with lock:
+                        acked.extend(x["SequenceNumber"] for x in r["Records"])
+            except BaseException as exc:
+                errors.append(exc)
+
+        it = self.iterator(name, shard_id(0), "LATEST")
+        threads = [threading.Thread(target=writer, args=(w,)) for w in range(3)]
+        for t in threads:
+            t.start()
+        seen: List[str] = []
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            resp = self.get_records(it)
+            if seen and resp["Records"]:
+                self.assertGreater(seq(resp["Records"][0]["SequenceNumber"]), seq(seen[-1]))
+            seen += [r["SequenceNumber"] for r in resp["Records"]]
+            it = resp["NextShardIterator"]
+            if not any(t.is_alive() for t in threads) and not resp["Records"] and resp["MillisBehindLatest"] == 0:
+                break
+        for t in threads:
+            t.join(timeout=60)
+        if errors:
+            raise errors[0]
+        self.assertEqual(len(seen), len(set(seen)), "a record was returned twice")
+        self.assertEqual(sorted(seen, key=int), seen)
+        self.assertEqual(set(seen), set(acked))
+        self.assertEqual(len(seen), 3 * 15 * 40)
 
 
 # =================================================================================== expiry
