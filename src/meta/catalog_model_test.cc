@@ -54,6 +54,28 @@ struct Model {
             [&](const SetShardLevelMetricsCmd& c) {
               streams[c.name].shard_level_metrics = c.metrics;
             },
+            // Not generated below (their validity depends on the shards); the crash and
+            // tables tests cover them.
+            [&](const ReshardCmd& c) {
+              StreamRecord& s = streams[c.name];
+              for (auto& shard : s.shards) {
+                for (uint32_t index : c.closed) {
+                  if (shard.index == index) shard.closed_ms = c.closed_ms;
+                }
+              }
+              for (const auto& shard : c.new_shards) s.shards.push_back(shard);
+              s.next_shard_index = c.next_shard_index;
+              s.status = c.status;
+              s.status_until_ms = c.status_until_ms;
+              s.scaling_ops_ms = c.scaling_ops_ms;
+            },
+            [&](const SetStreamModeCmd& c) {
+              StreamRecord& s = streams[c.name];
+              s.mode = c.mode;
+              s.status = c.status;
+              s.status_until_ms = c.status_until_ms;
+              s.mode_switches_ms = c.mode_switches_ms;
+            },
         },
         cmd);
   }

@@ -48,6 +48,11 @@ struct StreamRecord {
   EncryptionType encryption = EncryptionType::kNone;
   std::string key_id;
   int32_t max_record_size_kib = 1024;
+  // Times (epoch ms, ascending) of the stream's recent UpdateShardCount operations and
+  // capacity-mode switches, for AWS's "per rolling 24 hours" limits. The service drops
+  // entries older than 24 h whenever it writes them. (Format version 2.)
+  std::vector<int64_t> scaling_ops_ms;
+  std::vector<int64_t> mode_switches_ms;
 
   bool operator==(const StreamRecord&) const = default;
 };

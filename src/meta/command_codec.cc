@@ -34,6 +34,11 @@ void PutTags(std::string* dst, const std::map<std::string, std::string>& tags) {
   }
 }
 
+void PutTimes(std::string* dst, const std::vector<int64_t>& times) {
+  PutVarint32(dst, static_cast<uint32_t>(times.size()));
+  for (int64_t t : times) PutI64(dst, t);
+}
+
 void PutShard(std::string* dst, const ShardRecord& shard) {
   PutVarint32(dst, shard.index);
   PutU128(dst, shard.starting_hash_key);
@@ -60,6 +65,8 @@ void PutStream(std::string* dst, const StreamRecord& r) {
   PutU8(dst, static_cast<uint8_t>(r.encryption));
   PutString(dst, r.key_id);
   PutI32(dst, r.max_record_size_kib);
+  PutTimes(dst, r.scaling_ops_ms);  // version 2
+  PutTimes(dst, r.mode_switches_ms);
 }
 
 // Every command but CreateStream starts with the stream it targets.
@@ -93,6 +100,25 @@ void PutBody(std::string* dst, const Command& cmd) {
                  [&](const SetShardLevelMetricsCmd& c) {
                    PutTarget(dst, c.name, c.revision);
                    PutStrings(dst, c.metrics);
+                 },
+                 [&](const ReshardCmd& c) {
+                   PutTarget(dst, c.name, c.revision);
+                   PutVarint32(dst, static_cast<uint32_t>(c.closed.size()));
+                   for (uint32_t index : c.closed) PutVarint32(dst, index);
+                   PutI64(dst, c.closed_ms);
+                   PutVarint32(dst, static_cast<uint32_t>(c.new_shards.size()));
+                   for (const ShardRecord& shard : c.new_shards) PutShard(dst, shard);
+                   PutVarint32(dst, c.next_shard_index);
+                   PutU8(dst, static_cast<uint8_t>(c.status));
+                   PutI64(dst, c.status_until_ms);
+                   PutTimes(dst, c.scaling_ops_ms);
+                 },
+                 [&](const SetStreamModeCmd& c) {
+                   PutTarget(dst, c.name, c.revision);
+                   PutU8(dst, static_cast<uint8_t>(c.mode));
+                   PutU8(dst, static_cast<uint8_t>(c.status));
+                   PutI64(dst, c.status_until_ms);
+                   PutTimes(dst, c.mode_switches_ms);
                  },
              },
              cmd);
@@ -138,6 +164,13 @@ std::map<std::string, std::string> GetTags(Decoder& d, std::string_view field) {
   return out;
 }
 
+std::vector<int64_t> GetTimes(Decoder& d, std::string_view field) {
+  std::vector<int64_t> out;
+  uint32_t n = d.Count(field);
+  for (uint32_t i = 0; i < n && d.ok(); ++i) out.push_back(GetI64(d, field));
+  return out;
+}
+
 ShardRecord GetShard(Decoder& d) {
   ShardRecord shard;
   shard.index = d.Varint32("shard.index");
@@ -150,7 +183,7 @@ ShardRecord GetShard(Decoder& d) {
   return shard;
 }
 
-StreamRecord GetStream(Decoder& d) {
+StreamRecord GetStream(Decoder& d, uint8_t version) {
   StreamRecord r;
   r.name = d.String("name");
   r.revision = d.Varint64("revision");
@@ -167,6 +200,10 @@ StreamRecord GetStream(Decoder& d) {
   r.encryption = static_cast<EncryptionType>(d.Enum("encryption", 1));
   r.key_id = d.String("key_id");
   r.max_record_size_kib = GetI32(d, "max_record_size_kib");
+  if (version >= 2) {
+    r.scaling_ops_ms = GetTimes(d, "scaling_ops_ms");
+    r.mode_switches_ms = GetTimes(d, "mode_switches_ms");
+  }
   return r;
 }
 
@@ -179,10 +216,10 @@ Cmd GetTarget(Decoder& d) {
   return c;
 }
 
-Command GetBody(Decoder& d, CommandTag tag) {
+Command GetBody(Decoder& d, CommandTag tag, uint8_t version) {
   switch (tag) {
     case CommandTag::kCreateStream:
-      return CreateStreamCmd{GetStream(d)};
+      return CreateStreamCmd{GetStream(d, version)};
     case CommandTag::kSetStreamStatus: {
       auto c = GetTarget<SetStreamStatusCmd>(d);
       c.status = static_cast<StreamStatus>(d.Enum("status", 3));
@@ -211,18 +248,41 @@ Command GetBody(Decoder& d, CommandTag tag) {
       c.metrics = GetStrings(d, "metrics");
       return c;
     }
+    case CommandTag::kReshard: {
+      auto c = GetTarget<ReshardCmd>(d);
+      uint32_t closed = d.Count("closed");
+      for (uint32_t i = 0; i < closed && d.ok(); ++i) c.closed.push_back(d.Varint32("closed"));
+      c.closed_ms = GetI64(d, "closed_ms");
+      uint32_t added = d.Count("new_shards");
+      for (uint32_t i = 0; i < added && d.ok(); ++i) c.new_shards.push_back(GetShard(d));
+      c.next_shard_index = d.Varint32("next_shard_index");
+      c.status = static_cast<StreamStatus>(d.Enum("status", 3));
+      c.status_until_ms = GetI64(d, "status_until_ms");
+      c.scaling_ops_ms = GetTimes(d, "scaling_ops_ms");
+      return c;
+    }
+    case CommandTag::kSetStreamMode: {
+      auto c = GetTarget<SetStreamModeCmd>(d);
+      c.mode = static_cast<StreamMode>(d.Enum("mode", 1));
+      c.status = static_cast<StreamStatus>(d.Enum("status", 3));
+      c.status_until_ms = GetI64(d, "status_until_ms");
+      c.mode_switches_ms = GetTimes(d, "mode_switches_ms");
+      return c;
+    }
   }
   d.Fail("tag", "unknown command tag " + std::to_string(static_cast<int>(tag)));
   return DeleteStreamCmd{};
 }
 
-// Reads and checks the leading version byte.
-void GetVersion(Decoder& d) {
+// Reads and checks the leading version byte; returns it.
+uint8_t GetVersion(Decoder& d) {
   uint8_t version = d.U8("version");
-  if (d.ok() && version != kCommandFormatVersion) {
+  if (d.ok() && (version < kOldestCommandFormatVersion || version > kCommandFormatVersion)) {
     d.Fail("version", "unsupported format version " + std::to_string(version) +
-                          " (this build reads " + std::to_string(kCommandFormatVersion) + ")");
+                          " (this build reads " + std::to_string(kOldestCommandFormatVersion) +
+                          " to " + std::to_string(kCommandFormatVersion) + ")");
   }
+  return version;
 }
 
 MetaStatus Corruption(std::string_view what, const Decoder& d) {
@@ -236,7 +296,9 @@ CommandTag TagOf(const Command& cmd) {
   // pin that, so reordering the variant cannot silently renumber tags.
   static_assert(std::is_same_v<std::variant_alternative_t<0, Command>, CreateStreamCmd>);
   static_assert(std::is_same_v<std::variant_alternative_t<6, Command>, SetShardLevelMetricsCmd>);
-  static_assert(std::variant_size_v<Command> == 7);
+  static_assert(std::is_same_v<std::variant_alternative_t<7, Command>, ReshardCmd>);
+  static_assert(std::is_same_v<std::variant_alternative_t<8, Command>, SetStreamModeCmd>);
+  static_assert(std::variant_size_v<Command> == 9);
   return std::visit(
       Overloaded{
           [](const CreateStreamCmd&) { return CommandTag::kCreateStream; },
@@ -246,6 +308,8 @@ CommandTag TagOf(const Command& cmd) {
           [](const AddTagsCmd&) { return CommandTag::kAddTags; },
           [](const RemoveTagsCmd&) { return CommandTag::kRemoveTags; },
           [](const SetShardLevelMetricsCmd&) { return CommandTag::kSetShardLevelMetrics; },
+          [](const ReshardCmd&) { return CommandTag::kReshard; },
+          [](const SetStreamModeCmd&) { return CommandTag::kSetStreamMode; },
       },
       cmd);
 }
@@ -260,10 +324,15 @@ std::string EncodeCommand(const Command& cmd) {
 
 MetaResult<Command> DecodeCommand(std::string_view payload) {
   Decoder d(payload);
-  GetVersion(d);
+  uint8_t version = GetVersion(d);
   auto tag = static_cast<CommandTag>(d.U8("tag"));
   if (!d.ok()) return Corruption("command", d);
-  Command cmd = GetBody(d, tag);
+  if (version < 2 && (tag == CommandTag::kReshard || tag == CommandTag::kSetStreamMode)) {
+    d.Fail("tag", "command tag " + std::to_string(static_cast<int>(tag)) +
+                      " does not exist in format version " + std::to_string(version));
+    return Corruption("command", d);
+  }
+  Command cmd = GetBody(d, tag, version);
   d.ExpectEnd();
   if (!d.ok()) return Corruption("command", d);
   return cmd;

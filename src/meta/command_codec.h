@@ -2,8 +2,11 @@
 // Binary encoding of catalog commands and of the snapshot header: the payloads of meta.log
 // records. The format (field order, tag table, version rules) is docs/formats/meta-log.md.
 //
-//   command payload:  | version (1) = 1 | tag (1) | body ... |
-//   snapshot header:  | version (1) = 1 | last_revision varint64 | stream_count varint32 |
+//   command payload:  | version (1) = 2 | tag (1) | body ... |
+//   snapshot header:  | version (1) = 2 | last_revision varint64 | stream_count varint32 |
+//
+// The encoders write version 2; the decoders also read version 1 (whose StreamRecord lacks
+// the two history lists, read as empty).
 //
 // Encodings are canonical: the decoders accept exactly what the encoders produce and reject
 // everything else (truncation, trailing bytes, unknown tags or enum values, presence bytes
@@ -18,7 +21,8 @@
 
 namespace shoal::meta {
 
-inline constexpr uint8_t kCommandFormatVersion = 1;
+inline constexpr uint8_t kCommandFormatVersion = 2;
+inline constexpr uint8_t kOldestCommandFormatVersion = 1;
 
 // One byte per command type, stored in every command payload. Never reuse or renumber a
 // tag; retire a command by commenting its tag out here and in the format doc.
@@ -31,6 +35,8 @@ enum class CommandTag : uint8_t {
   kAddTags = 5,
   kRemoveTags = 6,
   kSetShardLevelMetrics = 7,
+  kReshard = 8,
+  kSetStreamMode = 9,
 };
 
 CommandTag TagOf(const Command& cmd);

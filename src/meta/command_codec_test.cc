@@ -27,7 +27,8 @@ TEST(CommandCodecTest, EveryCommandTypeRoundTrips) {
 TEST(CommandCodecTest, DefaultValuedCommandsRoundTrip) {
   std::vector<Command> commands = {
       CreateStreamCmd{}, SetStreamStatusCmd{}, DeleteStreamCmd{},        SetRetentionCmd{},
-      AddTagsCmd{},      RemoveTagsCmd{},      SetShardLevelMetricsCmd{}};
+      AddTagsCmd{},      RemoveTagsCmd{},      SetShardLevelMetricsCmd{}, ReshardCmd{},
+      SetStreamModeCmd{}};
   for (const Command& cmd : commands) {
     auto decoded = DecodeCommand(EncodeCommand(cmd));
     ASSERT_TRUE(decoded.ok()) << CommandName(cmd) << ": " << decoded.message();
@@ -55,18 +56,48 @@ TEST(CommandCodecTest, TagsAndVersionArePinned) {
   std::vector<Command> commands = OneOfEachCommand();
   for (size_t i = 0; i < commands.size(); ++i) {
     std::string encoded = EncodeCommand(commands[i]);
-    EXPECT_EQ(static_cast<uint8_t>(encoded[0]), 1) << i;
+    EXPECT_EQ(static_cast<uint8_t>(encoded[0]), 2) << i;
     EXPECT_EQ(static_cast<uint8_t>(encoded[1]), i + 1) << i;
   }
-  EXPECT_EQ(EncodeCommand(DeleteStreamCmd{"s", 300}), std::string("\x01\x03\x01s\xac\x02", 6));
+  EXPECT_EQ(EncodeCommand(DeleteStreamCmd{"s", 300}), std::string("\x02\x03\x01s\xac\x02", 6));
+}
+
+// Version 1 payloads (written before the reshard commands existed) still decode: the same
+// bodies, except that a StreamRecord has no history lists.
+TEST(CommandCodecTest, DecodesVersionOnePayloads) {
+  EXPECT_EQ(*DecodeCommand(std::string("\x01\x03\x01s\xac\x02", 6)),
+            Command(DeleteStreamCmd{"s", 300}));
+  StreamRecord r = testing::SampleStream("old", 4);
+  std::string v2 = EncodeCommand(CreateStreamCmd{r});
+  // Drop the two history lists (2 and 1 fixed64 entries after their counts) at the end.
+  std::string v1 = v2.substr(0, v2.size() - (1 + 2 * 8) - (1 + 1 * 8));
+  v1[0] = 1;
+  auto decoded = DecodeCommand(v1);
+  ASSERT_TRUE(decoded.ok()) << decoded.message();
+  r.scaling_ops_ms.clear();
+  r.mode_switches_ms.clear();
+  EXPECT_EQ(*decoded, Command(CreateStreamCmd{r}));
+  std::string v2_as_v1 = v2;
+  v2_as_v1[0] = 1;
+  EXPECT_FALSE(DecodeCommand(v2_as_v1).ok()) << "a version 1 record does not carry the lists";
+  // The new commands did not exist in version 1.
+  ReshardCmd old_reshard;
+  old_reshard.name = "s";
+  std::string reshard = EncodeCommand(old_reshard);
+  reshard[0] = 1;
+  EXPECT_FALSE(DecodeCommand(reshard).ok());
+  std::string header = EncodeSnapshotHeader({.last_revision = 5, .stream_count = 2});
+  header[0] = 1;
+  ASSERT_TRUE(DecodeSnapshotHeader(header).ok());
+  EXPECT_EQ(DecodeSnapshotHeader(header)->last_revision, 5u);
 }
 
 TEST(CommandCodecTest, RejectsUnknownVersionTagAndTrailingBytes) {
   std::string good = EncodeCommand(DeleteStreamCmd{"s", 1});
   std::string bad_version = good;
-  bad_version[0] = 2;
+  bad_version[0] = 3;
   EXPECT_NE(DecodeCommand(bad_version).message().find("version"), std::string::npos);
-  for (uint8_t tag : {0, 8, 255}) {
+  for (uint8_t tag : {0, 10, 255}) {
     std::string bad_tag = good;
     bad_tag[1] = static_cast<char>(tag);
     auto decoded = DecodeCommand(bad_tag);
@@ -118,8 +149,8 @@ TEST(CommandCodecTest, RandomBytesNeverCrash) {
   for (int i = 0; i < 20000; ++i) {
     std::string junk(rng() % 64, '\0');
     for (char& c : junk) c = static_cast<char>(rng());
-    if (!junk.empty()) junk[0] = 1;                                   // a valid version
-    if (junk.size() > 1) junk[1] = static_cast<char>(1 + rng() % 7);  // and tag
+    if (!junk.empty()) junk[0] = kCommandFormatVersion;               // a valid version
+    if (junk.size() > 1) junk[1] = static_cast<char>(1 + rng() % 9);  // and tag
     auto decoded = DecodeCommand(junk);
     if (decoded.ok()) {
       ++accepted;

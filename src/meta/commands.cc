@@ -14,6 +14,8 @@ std::string_view CommandName(const Command& cmd) {
           [](const AddTagsCmd&) { return std::string_view("AddTags"); },
           [](const RemoveTagsCmd&) { return std::string_view("RemoveTags"); },
           [](const SetShardLevelMetricsCmd&) { return std::string_view("SetShardLevelMetrics"); },
+          [](const ReshardCmd&) { return std::string_view("Reshard"); },
+          [](const SetStreamModeCmd&) { return std::string_view("SetStreamMode"); },
       },
       cmd);
 }

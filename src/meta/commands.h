@@ -69,9 +69,38 @@ struct SetShardLevelMetricsCmd {
   bool operator==(const SetShardLevelMetricsCmd&) const = default;
 };
 
+// One whole reshard (SplitShard, MergeShards, UpdateShardCount), applied atomically: closes
+// the `closed` shards at `closed_ms`, adds `new_shards` (their indexes ascending, at or above
+// the stream's next_shard_index and below the new `next_shard_index`), and sets the status
+// (UPDATING until `status_until_ms`, or ACTIVE) and the scaling history.
+// REQUIRES: every closed index names an open shard of the stream.
+struct ReshardCmd {
+  std::string name;
+  uint64_t revision = 0;
+  std::vector<uint32_t> closed;  // shard indexes, ascending
+  int64_t closed_ms = 0;
+  std::vector<ShardRecord> new_shards;
+  uint32_t next_shard_index = 0;
+  StreamStatus status = StreamStatus::kUpdating;
+  int64_t status_until_ms = 0;
+  std::vector<int64_t> scaling_ops_ms;  // the stream's new StreamRecord::scaling_ops_ms
+  bool operator==(const ReshardCmd&) const = default;
+};
+
+// UpdateStreamMode: the new capacity mode, status and mode-switch history.
+struct SetStreamModeCmd {
+  std::string name;
+  uint64_t revision = 0;
+  StreamMode mode = StreamMode::kProvisioned;
+  StreamStatus status = StreamStatus::kUpdating;
+  int64_t status_until_ms = 0;
+  std::vector<int64_t> mode_switches_ms;  // the stream's new StreamRecord::mode_switches_ms
+  bool operator==(const SetStreamModeCmd&) const = default;
+};
+
 using Command = std::variant<CreateStreamCmd, SetStreamStatusCmd, DeleteStreamCmd,
                              SetRetentionCmd, AddTagsCmd, RemoveTagsCmd,
-                             SetShardLevelMetricsCmd>;
+                             SetShardLevelMetricsCmd, ReshardCmd, SetStreamModeCmd>;
 
 // The command's type name without "Cmd", e.g. "CreateStream" (for messages and logs).
 std::string_view CommandName(const Command& cmd);

@@ -72,6 +72,39 @@ MetaStatus CatalogTables::Validate(const Command& cmd) const {
   if (const auto* metrics = std::get_if<SetShardLevelMetricsCmd>(&cmd)) {
     if (!SortedUnique(metrics->metrics)) return Invalid(cmd, "metrics not sorted and unique");
   }
+  if (const auto* reshard = std::get_if<ReshardCmd>(&cmd)) {
+    return ValidateReshard(*reshard, *Find(reshard->name));
+  }
+  return MetaStatus::Ok();
+}
+
+MetaStatus CatalogTables::ValidateReshard(const ReshardCmd& c, const StreamRecord& s) const {
+  Command cmd = c;
+  for (size_t i = 0; i < c.closed.size(); ++i) {
+    if (i > 0 && c.closed[i] <= c.closed[i - 1]) {
+      return Invalid(cmd, "closed shard indexes not strictly ascending");
+    }
+    auto it = std::lower_bound(
+        s.shards.begin(), s.shards.end(), c.closed[i],
+        [](const ShardRecord& shard, uint32_t index) { return shard.index < index; });
+    if (it == s.shards.end() || it->index != c.closed[i]) {
+      return Invalid(cmd, "no shard " + std::to_string(c.closed[i]));
+    }
+    if (!it->open()) return Invalid(cmd, "shard " + std::to_string(c.closed[i]) + " is closed");
+  }
+  if (c.next_shard_index < s.next_shard_index) {
+    return Invalid(cmd, "next_shard_index " + std::to_string(c.next_shard_index) +
+                            " is below the stream's " + std::to_string(s.next_shard_index));
+  }
+  uint32_t floor = s.next_shard_index;
+  for (const ShardRecord& shard : c.new_shards) {
+    if (shard.index < floor || shard.index >= c.next_shard_index) {
+      return Invalid(cmd, "new shard index " + std::to_string(shard.index) +
+                              " is not ascending in [" + std::to_string(s.next_shard_index) +
+                              ", " + std::to_string(c.next_shard_index) + ")");
+    }
+    floor = shard.index + 1;
+  }
   return MetaStatus::Ok();
 }
 
@@ -109,6 +142,24 @@ void CatalogTables::Apply(const Command& cmd) {
                    for (const std::string& key : c.keys) s.tags.erase(key);
                  },
                  [&](const SetShardLevelMetricsCmd& c) { s.shard_level_metrics = c.metrics; },
+                 [&](const ReshardCmd& c) {
+                   for (ShardRecord& shard : s.shards) {
+                     if (std::binary_search(c.closed.begin(), c.closed.end(), shard.index)) {
+                       shard.closed_ms = c.closed_ms;
+                     }
+                   }
+                   s.shards.insert(s.shards.end(), c.new_shards.begin(), c.new_shards.end());
+                   s.next_shard_index = c.next_shard_index;
+                   s.status = c.status;
+                   s.status_until_ms = c.status_until_ms;
+                   s.scaling_ops_ms = c.scaling_ops_ms;
+                 },
+                 [&](const SetStreamModeCmd& c) {
+                   s.mode = c.mode;
+                   s.status = c.status;
+                   s.status_until_ms = c.status_until_ms;
+                   s.mode_switches_ms = c.mode_switches_ms;
+                 },
              },
              cmd);
 }

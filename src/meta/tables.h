@@ -28,7 +28,9 @@ class CatalogTables {
   //     the record is well formed (shards in strictly ascending index order, each below
   //     next_shard_index; shard_level_metrics sorted and unique).
   //   Every other command: a stream of that name exists with exactly that revision;
-  //     SetShardLevelMetrics' metrics are sorted and unique.
+  //     SetShardLevelMetrics' metrics are sorted and unique; Reshard closes existing open
+  //     shards (indexes strictly ascending) and adds shards with strictly ascending indexes
+  //     in [the stream's next_shard_index, the command's next_shard_index).
   MetaStatus Validate(const Command& cmd) const;
 
   // Like Validate() for a CreateStream that restores a stream from a snapshot: the revision
@@ -51,6 +53,7 @@ class CatalogTables {
  private:
   // Checks that the stream named by a non-create command exists with its revision.
   MetaStatus ValidateTarget(const Command& cmd) const;
+  MetaStatus ValidateReshard(const ReshardCmd& cmd, const StreamRecord& stream) const;
 
   StreamTable streams_;
   uint64_t last_revision_ = 0;

@@ -98,3 +98,73 @@ TEST_F(CatalogTablesTest, RestoreAcceptsOlderRevisionsUpToTheHeader) {
 
 }  // namespace
 }  // namespace shoal::meta
+
+namespace shoal::meta {
+namespace {
+
+using testing::SplitChild;
+
+// SampleStream("s", 4): shards 1 (closed), 2, 3; next_shard_index 4.
+class ReshardTablesTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    Command create = CreateStreamCmd{testing::SampleStream("s", 4)};
+    ASSERT_TRUE(tables_.Validate(create).ok());
+    tables_.Apply(create);
+  }
+  std::string Why(const Command& cmd) {
+    MetaStatus status = tables_.Validate(cmd);
+    return status.ok() ? "ok" : status.message();
+  }
+  CatalogTables tables_;
+};
+
+TEST_F(ReshardTablesTest, ClosesParentsAndAddsChildrenAtomically) {
+  ReshardCmd split{"s", 4, {2}, 500, {SplitChild(4, 1, 2, 1500, 2, {}), SplitChild(5, 3, 4, 1500, 2, {})},
+                   6, StreamStatus::kUpdating, 1000, {500}};
+  ASSERT_EQ(Why(split), "ok");
+  tables_.Apply(split);
+  const StreamRecord& s = *tables_.Find("s");
+  ASSERT_EQ(s.shards.size(), 5u);
+  EXPECT_EQ(s.shards[1].closed_ms, 500);
+  EXPECT_TRUE(s.shards[2].open());
+  EXPECT_EQ(s.shards[3], SplitChild(4, 1, 2, 1500, 2, {}));
+  EXPECT_EQ(s.next_shard_index, 6u);
+  EXPECT_EQ(s.status, StreamStatus::kUpdating);
+  EXPECT_EQ(s.status_until_ms, 1000);
+  EXPECT_EQ(s.scaling_ops_ms, std::vector<int64_t>{500});
+
+  SetStreamModeCmd mode{"s", 4, StreamMode::kProvisioned, StreamStatus::kUpdating, 9, {7, 8}};
+  ASSERT_EQ(Why(mode), "ok");
+  tables_.Apply(mode);
+  EXPECT_EQ(tables_.Find("s")->mode, StreamMode::kProvisioned);
+  EXPECT_EQ(tables_.Find("s")->mode_switches_ms, (std::vector<int64_t>{7, 8}));
+}
+
+TEST_F(ReshardTablesTest, RejectsClosingMissingOrClosedShardsAndBadIndexes) {
+  auto cmd = [](std::vector<uint32_t> closed, std::vector<ShardRecord> added, uint32_t next) {
+    return ReshardCmd{"s", 4, std::move(closed), 1, std::move(added), next,
+                      StreamStatus::kUpdating, 2, {}};
+  };
+  EXPECT_NE(Why(cmd({9}, {}, 4)).find("no shard 9"), std::string::npos);
+  EXPECT_NE(Why(cmd({1}, {}, 4)).find("shard 1 is closed"), std::string::npos);
+  EXPECT_NE(Why(cmd({3, 2}, {}, 4)).find("not strictly ascending"), std::string::npos);
+  EXPECT_NE(Why(cmd({2}, {}, 3)).find("below the stream's 4"), std::string::npos);
+  EXPECT_NE(Why(cmd({2}, {SplitChild(3, 0, 1, 0, 2, {})}, 5)).find("new shard index 3"),
+            std::string::npos);
+  EXPECT_NE(Why(cmd({2}, {SplitChild(5, 0, 1, 0, 2, {}), SplitChild(4, 2, 3, 0, 2, {})}, 6))
+                .find("new shard index 4"),
+            std::string::npos);
+  EXPECT_NE(Why(cmd({2}, {SplitChild(6, 0, 1, 0, 2, {})}, 6)).find("new shard index 6"),
+            std::string::npos);
+  ReshardCmd stale = cmd({2}, {}, 4);
+  stale.revision = 5;
+  EXPECT_NE(Why(stale).find("revision 5"), std::string::npos);
+  SetStreamModeCmd missing;
+  missing.name = "nope";
+  missing.revision = 4;
+  EXPECT_NE(Why(missing).find("no such stream"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace shoal::meta

@@ -35,6 +35,8 @@ StreamRecord SampleStream(std::string name, uint64_t revision, uint32_t shards) 
   r.encryption = EncryptionType::kKms;
   r.key_id = "alias/aws/kinesis";
   r.max_record_size_kib = 10240;
+  r.scaling_ops_ms = {1'699'990'000'000, 1'699'999'000'000};
+  r.mode_switches_ms = {1'699'995'000'000};
   return r;
 }
 
@@ -47,7 +49,25 @@ std::vector<Command> OneOfEachCommand() {
       AddTagsCmd{"orders", 7, {{"a", "1"}, {"b", ""}}},
       RemoveTagsCmd{"orders", 7, {"b", "a", "b"}},
       SetShardLevelMetricsCmd{"orders", 7, {"ALL"}},
+      ReshardCmd{"orders", 7, {1, 3}, 1'700'000'200'000,
+                 {SplitChild(5, 0, 99, 1'700'000'201'000, 1, std::nullopt),
+                  SplitChild(6, 100, kUint128Max, 1'700'000'201'000, 3, 1)},
+                 7, StreamStatus::kUpdating, 1'700'000'200'500, {-1, 1'700'000'200'000}},
+      SetStreamModeCmd{"orders", 7, StreamMode::kOnDemand, StreamStatus::kUpdating,
+                       1'700'000'300'000, {1'700'000'299'500}},
   };
+}
+
+ShardRecord SplitChild(uint32_t index, uint128 start, uint128 end, int64_t created_ms,
+                       std::optional<uint32_t> parent, std::optional<uint32_t> adjacent) {
+  ShardRecord shard;
+  shard.index = index;
+  shard.starting_hash_key = start;
+  shard.ending_hash_key = end;
+  shard.created_ms = created_ms;
+  shard.parent = parent;
+  shard.adjacent_parent = adjacent;
+  return shard;
 }
 
 std::vector<Command> Script() {
@@ -59,11 +79,30 @@ std::vector<Command> Script() {
       SetRetentionCmd{"b", 2, 168},
       RemoveTagsCmd{"a", 1, {"k1", "no-such-key"}},
       SetShardLevelMetricsCmd{"a", 1, {"IncomingBytes", "IteratorAgeMilliseconds"}},
+      // Split shard 2 of "a" (shard 1 is already closed), then merge the two children.
+      ReshardCmd{"a", 1, {2}, 1'700'000'010'000,
+                 {SplitChild(4, uint128{1} << 100, (uint128{3} << 99) - 1, 1'700'000'011'000, 2,
+                             std::nullopt),
+                  SplitChild(5, uint128{3} << 99, (uint128{2} << 100) - 1, 1'700'000'011'000, 2,
+                             std::nullopt)},
+                 6, StreamStatus::kUpdating, 1'700'000'010'500, {}},
+      ReshardCmd{"a", 1, {4, 5}, 1'700'000'020'000,
+                 {SplitChild(6, uint128{1} << 100, (uint128{2} << 100) - 1, 1'700'000'021'000, 4,
+                             5)},
+                 7, StreamStatus::kActive, 0, {1'700'000'020'000}},
+      SetStreamModeCmd{"a", 1, StreamMode::kProvisioned, StreamStatus::kUpdating,
+                       1'700'000'030'500, {1'700'000'030'000}},
       SetStreamStatusCmd{"b", 2, StreamStatus::kDeleting, 1'700'000'001'000},
       DeleteStreamCmd{"b", 2},
       CreateStreamCmd{SampleStream("b", 3, 2)},
       DeleteStreamCmd{"a", 1},
       AddTagsCmd{"b", 3, {{"recreated", "yes"}}},
+      ReshardCmd{"b", 3, {2}, 1'700'000'040'000,
+                 {SplitChild(3, uint128{1} << 100, (uint128{1} << 100) + 99, 1'700'000'041'000, 2,
+                             std::nullopt),
+                  SplitChild(4, (uint128{1} << 100) + 100, kUint128Max, 1'700'000'041'000, 2,
+                             std::nullopt)},
+                 5, StreamStatus::kUpdating, 1'700'000'040'500, {}},
   };
 }
 

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <iosfwd>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -18,6 +19,10 @@ inline constexpr char kTestDir[] = "/data/meta";
 
 // A stream with every field set to a non-default value.
 StreamRecord SampleStream(std::string name, uint64_t revision, uint32_t shards = 3);
+
+// A new shard (for ReshardCmds in tests).
+ShardRecord SplitChild(uint32_t index, uint128 start, uint128 end, int64_t created_ms,
+                       std::optional<uint32_t> parent, std::optional<uint32_t> adjacent);
 
 // One command of every type, with every field populated.
 std::vector<Command> OneOfEachCommand();
