@@ -45,6 +45,7 @@ import shutil
 import signal
 import sys
 import tempfile
+import threading
 import time
 from collections import defaultdict
 from pathlib import Path
@@ -191,10 +192,15 @@ def writer_thread(wid: int, tid: int, cfg: Dict[str, Any], shared: Dict[str, Any
             conn.close()
 
 
-def writer_process(wid: int, cfg: Dict[str, Any], shared: Dict[str, Any]) -> None:
-    import threading
+def child_signals() -> None:
+    """Children die on SIGTERM (the harness installs a Python SIGTERM handler that the fork copies) and
+    leave SIGINT to the coordinator."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+def writer_process(wid: int, cfg: Dict[str, Any], shared: Dict[str, Any]) -> None:
+    child_signals()
     threads = [threading.Thread(target=writer_thread, args=(wid, t, cfg, shared), daemon=True)
                for t in range(cfg["threads"])]
     for t in threads:
@@ -447,7 +453,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     writers = [ctx.Process(target=writer_process, args=(w, cfg, shared), daemon=True) for w in range(args.writers)]
     for p in writers:
         p.start()
-    pool = ctx.Pool(args.readers)
+    pool = ctx.Pool(args.readers, initializer=child_signals)
 
     flags: Dict[str, Any] = {"tmp_prefix": "e2e-crash-", "create_delay_ms": 0, "data_dir": work / "data"}
     if args.durability:
@@ -509,13 +515,22 @@ def main(argv: Optional[List[str]] = None) -> int:
         print("PASS" if ok else "FAIL", flush=True)
         return 0 if ok else 1
     finally:
+        # Never hang in cleanup: give it 120 s, then exit hard (a hang is a failure too).
+        watchdog = threading.Timer(120, lambda: (print("crash test: cleanup hung; exiting", flush=True),
+                                                 os._exit(3)))
+        watchdog.daemon = True
+        watchdog.start()
         shared["stop"].set()
         shared["go"].set()
         for p in writers:
             p.join(timeout=30)
             if p.is_alive():
                 p.kill()
-        pool.terminate()
+                p.join(timeout=10)
+        if ok:
+            pool.close()  # idle workers take their sentinel and exit
+        else:
+            pool.terminate()
         pool.join()
         if not ok:
             print(server._log_tail(80) if server.log_path.exists() else "", flush=True)
