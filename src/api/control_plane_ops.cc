@@ -307,6 +307,51 @@ Outcome DescribeAccountSettings(const Value&, Format, Services&, Writer& w) {
   return std::nullopt;
 }
 
+Outcome SplitShard(const Value& in, Format, Services& svc, Writer&) {
+  service::SplitShardRequest r;
+  r.stream = StreamRefOf(in);
+  r.shard_to_split = *OptString(in, "ShardToSplit");
+  r.new_starting_hash_key = *OptString(in, "NewStartingHashKey");
+  return FromStatus(svc.streams.SplitShard(r));
+}
+
+Outcome MergeShards(const Value& in, Format, Services& svc, Writer&) {
+  service::MergeShardsRequest r;
+  r.stream = StreamRefOf(in);
+  r.shard_to_merge = *OptString(in, "ShardToMerge");
+  r.adjacent_shard_to_merge = *OptString(in, "AdjacentShardToMerge");
+  return FromStatus(svc.streams.MergeShards(r));
+}
+
+Outcome UpdateShardCount(const Value& in, Format, Services& svc, Writer& w) {
+  service::UpdateShardCountRequest r;
+  r.stream = StreamRefOf(in);
+  r.target_shard_count = *OptInt(in, "TargetShardCount");  // ScalingType: UNIFORM_SCALING only
+  auto res = svc.streams.UpdateShardCount(r);
+  if (!res.ok()) return ToWireError(res.code(), res.message());
+  w.BeginObject();
+  w.Key("StreamName");
+  w.String(res->stream_name);
+  w.Key("CurrentShardCount");
+  w.Int(res->current_shard_count);
+  w.Key("TargetShardCount");
+  w.Int(res->target_shard_count);
+  w.Key("StreamARN");
+  w.String(res->stream_arn);
+  w.EndObject();
+  return std::nullopt;
+}
+
+Outcome UpdateStreamMode(const Value& in, Format, Services& svc, Writer&) {
+  service::UpdateStreamModeRequest r;
+  r.stream_arn = *OptString(in, "StreamARN");
+  const Value* d = in.Find("StreamModeDetails");
+  r.mode = *OptString(*d, "StreamMode") == "ON_DEMAND" ? meta::StreamMode::kOnDemand
+                                                       : meta::StreamMode::kProvisioned;
+  r.warm_throughput_mibps = OptInt(in, "WarmThroughputMiBps");
+  return FromStatus(svc.streams.UpdateStreamMode(r));
+}
+
 constexpr Operation kOperations[] = {
     {"AddTagsToStream", false, AddTagsToStream},
     {"CreateStream", false, CreateStream},
@@ -323,9 +368,13 @@ constexpr Operation kOperations[] = {
     {"ListStreams", true, ListStreams},
     {"ListTagsForResource", true, ListTagsForResource},
     {"ListTagsForStream", true, ListTagsForStream},
+    {"MergeShards", false, MergeShards},
     {"RemoveTagsFromStream", false, RemoveTagsFromStream},
+    {"SplitShard", false, SplitShard},
     {"TagResource", false, TagResource},
     {"UntagResource", false, UntagResource},
+    {"UpdateShardCount", true, UpdateShardCount},
+    {"UpdateStreamMode", false, UpdateStreamMode},
 };
 
 }  // namespace

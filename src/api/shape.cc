@@ -152,6 +152,7 @@ struct Model {
                             {"ExplicitHashKey", &hash_key, false},
                             {"PartitionKey", &partition_key, true}});
   Shape put_entries = List(&put_entry, 1, 500);
+  Shape scaling_type = Enum({"UNIFORM_SCALING"});
 
   Field StreamName() { return {"StreamName", &stream_name, false}; }
   Field StreamARN() { return {"StreamARN", &stream_arn, false}; }
@@ -216,6 +217,18 @@ struct Model {
                                          StreamId()});
     inputs["GetRecords"] = Struct({{"ShardIterator", &shard_iterator, true},
                                    {"Limit", &limit_10000, false}, StreamARN(), StreamId()});
+    inputs["SplitShard"] = Struct({StreamName(), {"ShardToSplit", &shard_id, true},
+                                   {"NewStartingHashKey", &hash_key, true}, StreamARN(),
+                                   StreamId()});
+    inputs["MergeShards"] = Struct({StreamName(), {"ShardToMerge", &shard_id, true},
+                                    {"AdjacentShardToMerge", &shard_id, true}, StreamARN(),
+                                    StreamId()});
+    inputs["UpdateShardCount"] = Struct({StreamName(), {"TargetShardCount", &positive_int, true},
+                                         {"ScalingType", &scaling_type, true}, StreamARN(),
+                                         StreamId()});
+    inputs["UpdateStreamMode"] = Struct({{"StreamARN", &stream_arn, true}, StreamId(),
+                                         {"StreamModeDetails", &stream_mode_details, true},
+                                         {"WarmThroughputMiBps", &natural_int, false}});
     inputs["DescribeLimits"] = Struct({});
     inputs["DescribeAccountSettings"] = Struct({});
   }

@@ -348,3 +348,86 @@ SvcResult<DescribeLimitsResult> StreamService::DescribeLimits() {
 }
 
 }  // namespace shoal::service
+
+namespace shoal::service {
+
+ReshardContext StreamService::ContextFor(const StreamRecord& s, int64_t now) const {
+  return ReshardContext{.stream = s,
+                        .now_ms = now,
+                        .account_id = options_.account_id,
+                        .region = options_.region,
+                        .update_delay_ms = options_.update_delay_ms,
+                        .shard_limit = options_.shard_limit,
+                        .account_open_shards = OpenProvisionedShards()};
+}
+
+SvcStatus StreamService::SplitShard(const SplitShardRequest& req) {
+  Lock lock(mu_);
+  int64_t now = clock_.NowMs();
+  CompleteDueLocked(now);
+  auto s = Resolve(req.stream);
+  if (!s.ok()) return s.status();
+  auto cmd = PlanSplit(ContextFor(**s, now), req.shard_to_split, req.new_starting_hash_key);
+  if (!cmd.ok()) return cmd.status();
+  return Commit(*cmd);
+}
+
+SvcStatus StreamService::MergeShards(const MergeShardsRequest& req) {
+  Lock lock(mu_);
+  int64_t now = clock_.NowMs();
+  CompleteDueLocked(now);
+  auto s = Resolve(req.stream);
+  if (!s.ok()) return s.status();
+  auto cmd = PlanMerge(ContextFor(**s, now), req.shard_to_merge, req.adjacent_shard_to_merge);
+  if (!cmd.ok()) return cmd.status();
+  return Commit(*cmd);
+}
+
+SvcResult<UpdateShardCountResult> StreamService::UpdateShardCount(
+    const UpdateShardCountRequest& req) {
+  Lock lock(mu_);
+  int64_t now = clock_.NowMs();
+  CompleteDueLocked(now);
+  auto s = Resolve(req.stream);
+  if (!s.ok()) return s.status();
+  std::string name = (*s)->name;
+  auto plan = PlanUniformScaling(ContextFor(**s, now), req.target_shard_count);
+  if (!plan.ok()) return plan.status();
+  SHOAL_RETURN_IF_ERROR(Commit(plan->cmd));
+  UpdateShardCountResult r;
+  r.stream_name = name;
+  r.stream_arn = StreamArn(name);
+  r.current_shard_count = plan->current_shard_count;
+  r.target_shard_count = req.target_shard_count;
+  return r;
+}
+
+SvcStatus StreamService::UpdateStreamMode(const UpdateStreamModeRequest& req) {
+  Lock lock(mu_);
+  int64_t now = clock_.NowMs();
+  CompleteDueLocked(now);
+  auto s = ResolveArn(req.stream_arn);
+  if (!s.ok()) return s.status();
+  if (req.warm_throughput_mibps && *req.warm_throughput_mibps > 0) {
+    return {Errc::kInvalidArgument,
+            "WarmThroughputMiBps requires the account's MinimumThroughputBillingCommitment to "
+            "be ENABLED."};
+  }
+  if (req.mode == StreamMode::kOnDemand && (*s)->mode != StreamMode::kOnDemand) {
+    int64_t on_demand = 0;
+    for (const auto& [n, other] : catalog_.streams()) on_demand += other.mode == StreamMode::kOnDemand;
+    if (on_demand >= options_.on_demand_stream_limit) {
+      return {Errc::kLimitExceeded,
+              fmt::format("This request would exceed the on-demand stream limit for the account "
+                          "{} in {}. Current on-demand stream count for the account: {}. "
+                          "Limit: {}.",
+                          options_.account_id, options_.region, on_demand,
+                          options_.on_demand_stream_limit)};
+    }
+  }
+  auto cmd = PlanStreamMode(ContextFor(**s, now), req.mode);
+  if (!cmd.ok()) return cmd.status();
+  return Commit(*cmd);
+}
+
+}  // namespace shoal::service

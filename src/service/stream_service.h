@@ -18,6 +18,7 @@
 #include "common/clock.h"
 #include "meta/catalog.h"
 #include "service/errors.h"
+#include "service/reshard.h"
 #include "service/stream_view.h"
 #include "service/types.h"
 
@@ -62,6 +63,11 @@ class StreamService {
   SvcResult<EnhancedMonitoringResult> EnableEnhancedMonitoring(const EnhancedMonitoringRequest& r);
   SvcResult<EnhancedMonitoringResult> DisableEnhancedMonitoring(const EnhancedMonitoringRequest& r);
   SvcResult<DescribeLimitsResult> DescribeLimits();
+  // Resharding and capacity modes (rules: service/reshard.h, docs/design/resharding.md).
+  SvcStatus SplitShard(const SplitShardRequest& req);
+  SvcStatus MergeShards(const MergeShardsRequest& req);
+  SvcResult<UpdateShardCountResult> UpdateShardCount(const UpdateShardCountRequest& req);
+  SvcStatus UpdateStreamMode(const UpdateStreamModeRequest& req);
 
   // Completes every CREATING/UPDATING/DELETING whose time has come (also after a restart:
   // a stream is never left stuck). Returns when the next pending transition is due.
@@ -112,6 +118,8 @@ class StreamService {
   ShardInfo ShardView(const meta::ShardRecord& shard) const;
   bool Expired(const meta::StreamRecord& s, const meta::ShardRecord& shard, int64_t now) const;
   int64_t OpenProvisionedShards() const;
+  // The reshard planner's view of `s` and the account (service/reshard.h).
+  ReshardContext ContextFor(const meta::StreamRecord& s, int64_t now) const;
   std::string NotFound(const std::string& name) const;
   std::string NotActive(const meta::StreamRecord& s) const;
 

@@ -157,4 +157,33 @@ struct DescribeLimitsResult {
   int64_t on_demand_stream_count_limit = 0;
 };
 
+struct SplitShardRequest {
+  StreamRef stream;
+  std::string shard_to_split;
+  std::string new_starting_hash_key;  // decimal, as sent
+};
+
+struct MergeShardsRequest {
+  StreamRef stream;
+  std::string shard_to_merge;
+  std::string adjacent_shard_to_merge;
+};
+
+struct UpdateShardCountRequest {
+  StreamRef stream;
+  int64_t target_shard_count = 1;  // ScalingType is always UNIFORM_SCALING
+};
+struct UpdateShardCountResult {
+  std::string stream_name;
+  std::string stream_arn;
+  int64_t current_shard_count = 0;
+  int64_t target_shard_count = 0;
+};
+
+struct UpdateStreamModeRequest {
+  std::string stream_arn;
+  meta::StreamMode mode = meta::StreamMode::kProvisioned;
+  std::optional<int64_t> warm_throughput_mibps;
+};
+
 }  // namespace shoal::service
