@@ -23,8 +23,13 @@ constexpr int64_t kListShardsMaxResults = 1000;
 constexpr char kListStreamsToken[] = "ListStreams";
 constexpr char kListShardsToken[] = "ListShards";
 
+// A reshard closes the parents at T and creates the children at T + 1 s (so their sequence
+// numbers lie above the parents'); the children take over at T, so that every instant has
+// exactly one generation open. Intermediates of UpdateShardCount (born closed) never are.
 bool OpenAt(const ShardRecord& shard, int64_t t) {
-  return shard.created_ms <= t && (shard.open() || *shard.closed_ms > t);
+  if (shard.closed_ms && *shard.closed_ms <= shard.created_ms) return false;
+  int64_t from = shard.parent ? shard.created_ms - kChildCreationDelayMs : shard.created_ms;
+  return from <= t && (shard.open() || *shard.closed_ms > t);
 }
 
 int64_t ParseInt(const std::string& s) {
