@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <future>
 #include <map>
 #include <set>
@@ -339,6 +340,92 @@ TEST_F(ReshardServiceTest, UpdateStreamModeByArn) {
             Errc::kLimitExceeded);
   EXPECT_EQ(streams_->UpdateStreamMode({arn + "x", StreamMode::kOnDemand, std::nullopt}).code(),
             Errc::kResourceNotFound);
+}
+
+}  // namespace
+}  // namespace shoal::service
+
+namespace shoal::service {
+namespace {
+
+// The machine crashes at every file-system operation of a SplitShard / MergeShards /
+// UpdateShardCount: after restart the stream is before or after the whole reshard (never a
+// parent closed without its children), its records are all readable, and it reshards again.
+TEST(ReshardCrashTest, EveryKillPointRecoversToAConsistentStream) {
+  struct Step {
+    const char* name;
+    std::function<SvcStatus(StreamService&)> run;
+  };
+  StreamRef ref{"s", std::nullopt};
+  std::vector<Step> steps = {
+      {"split", [&](StreamService& s) { return s.SplitShard({ref, "0", "1000"}); }},
+      {"merge", [&](StreamService& s) { return s.MergeShards({ref, "0", "1"}); }},
+      {"update",
+       [&](StreamService& s) {
+         auto r = s.UpdateShardCount({ref, 3});
+         return r.ok() ? SvcStatus() : r.status();
+       }},
+  };
+  for (const Step& step : steps) {
+    int befores = 0;
+    int afters = 0;
+    for (uint64_t k = 0;; ++k) {
+      SCOPED_TRACE(std::string(step.name) + " kill point " + std::to_string(k));
+      MemFileSystem fs;
+      FakeClock clock;
+      ServiceOptions options;
+      options.token_key = "k";
+      options.create_delay_ms = 0;
+      options.update_delay_ms = 0;
+      bool reached_the_end = false;
+      SvcStatus status;
+      {
+        auto opened = meta::Catalog::Open(fs, "/data");
+        ASSERT_TRUE(opened.ok());
+        StreamService streams(**opened, clock, options);
+        CreateStreamRequest create;
+        create.name = "s";
+        create.shard_count = 2;
+        ASSERT_TRUE(streams.CreateStream(create).ok());
+        fs.FreezeAfterOps(k);
+        status = step.run(streams);
+        reached_the_end = !fs.frozen();
+      }
+      fs.SimulateCrash({.keep_unsynced_data = (k % 2) == 1});
+      auto catalog = meta::Catalog::Open(fs, "/data");
+      ASSERT_TRUE(catalog.ok()) << catalog.message();
+      StreamService streams(**catalog, clock, options);
+      auto d = streams.DescribeStream({ref, std::nullopt, std::nullopt});
+      ASSERT_TRUE(d.ok());
+      size_t total = d->shards.size();
+      if (status.ok()) {
+        EXPECT_GT(total, 2u) << "an acknowledged reshard was lost";
+      }
+      // Before: the two original shards, both open. After: every original shard closed.
+      bool before = total == 2;
+      (before ? befores : afters) += 1;
+      std::map<uint128, uint128> open;
+      for (const auto& shard : d->shards) {
+        bool original = shard.shard_id <= "shardId-000000000001";
+        if (!shard.ending_sequence_number) open[shard.starting_hash_key] = shard.ending_hash_key;
+        if (original && before) {
+          EXPECT_FALSE(shard.ending_sequence_number) << shard.shard_id;
+        }
+      }
+      uint128 next = 0;
+      for (const auto& [start, end] : open) {
+        ASSERT_EQ(start, next);
+        next = end + 1;
+      }
+      EXPECT_EQ(open.rbegin()->second, kUint128Max);
+      clock.AdvanceMs(1000);
+      auto again = streams.UpdateShardCount({ref, static_cast<int64_t>(open.size()) + 1});
+      EXPECT_TRUE(again.ok()) << again.status().message();
+      if (reached_the_end) break;
+    }
+    EXPECT_GE(befores, 1) << step.name;  // kill points before the command was durable
+    EXPECT_GE(afters, 2) << step.name;   // after it (and the run without a crash)
+  }
 }
 
 }  // namespace
