@@ -410,3 +410,56 @@ TEST(CatalogTest, WorksOnThePosixFileSystem) {
 
 }  // namespace
 }  // namespace shoal::meta
+
+namespace shoal::meta {
+namespace {
+
+// A log written by a version-1 binary (compacted, then appended to) opens; the new binary
+// appends version-2 records after it, and both replay.
+TEST(CatalogTest, OpensAVersionOneLogAndAppendsToIt) {
+  auto v1 = [](std::string payload, bool strip_histories) {
+    payload[0] = 1;
+    if (strip_histories) payload.resize(payload.size() - 2);  // two empty lists
+    return payload;
+  };
+  StreamRecord r = testing::SampleStream("s", 4);
+  r.scaling_ops_ms.clear();
+  r.mode_switches_ms.clear();
+  r.status = StreamStatus::kActive;
+  std::string log;
+  AppendRecord(&log, RecordType::kSnapshotHeader, v1(EncodeSnapshotHeader({5, 1}), false));
+  AppendRecord(&log, RecordType::kCommand, v1(EncodeCommand(CreateStreamCmd{r}), true));
+  AppendRecord(&log, RecordType::kCommand, v1(EncodeCommand(SetRetentionCmd{"s", 4, 48}), false));
+  MemFileSystem fs;
+  testing::WriteLog(fs, log);
+  {
+    auto catalog = testing::MustOpen(fs);
+    ASSERT_NE(catalog, nullptr);
+    ASSERT_NE(catalog->FindStream("s"), nullptr);
+    EXPECT_EQ(*catalog->FindStream("s"), r);
+    EXPECT_EQ(catalog->last_revision(), 5u);
+    ReshardCmd split;
+    split.name = "s";
+    split.revision = 4;
+    split.closed = {2};
+    split.closed_ms = 10;
+    split.new_shards = {testing::SplitChild(4, uint128{1} << 100, (uint128{1} << 100) + 5, 1010, 2, {}),
+                        testing::SplitChild(5, (uint128{1} << 100) + 6, (uint128{2} << 100) - 1,
+                                            1010, 2, {})};
+    split.next_shard_index = 6;
+    split.status = StreamStatus::kUpdating;
+    split.status_until_ms = 510;
+    split.scaling_ops_ms = {10};
+    ASSERT_TRUE(catalog->Apply(split).ok());
+  }
+  auto reopened = testing::MustOpen(fs);
+  ASSERT_NE(reopened, nullptr);
+  const StreamRecord* s = reopened->FindStream("s");
+  ASSERT_NE(s, nullptr);
+  EXPECT_EQ(s->shards.size(), 5u);
+  EXPECT_EQ(s->scaling_ops_ms, std::vector<int64_t>{10});
+  EXPECT_EQ(s->retention_hours, 48);
+}
+
+}  // namespace
+}  // namespace shoal::meta
