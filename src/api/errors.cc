@@ -12,6 +12,8 @@ WireError ToWireError(service::Errc code, std::string message) {
     case Errc::kValidation: return {"ValidationException", std::move(message), 400};
     case Errc::kExpiredNextToken: return {"ExpiredNextTokenException", std::move(message), 400};
     case Errc::kExpiredIterator: return {"ExpiredIteratorException", std::move(message), 400};
+    case Errc::kProvisionedThroughputExceeded:
+      return {"ProvisionedThroughputExceededException", std::move(message), 400};
     case Errc::kAccessDenied: return {"AccessDeniedException", std::move(message), 400};
     // The model marks InternalFailureException as a fault: HTTP 500, retried by every SDK.
     case Errc::kInternal: return {"InternalFailureException", std::move(message), 500};

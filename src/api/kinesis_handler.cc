@@ -165,6 +165,21 @@ std::optional<WireError> KinesisHandler::Impl::CheckAuth(const HttpRequest& req)
 HttpResponse KinesisHandler::Impl::Run(const HttpRequest& req, Format format, const Operation& op) {
   Value body;
   if (auto err = Decode(req, format, op, body)) return std::move(*err);
+  if (services_.rates != nullptr) {
+    // Per-stream rates are counted by the name the request gives (or its ARN).
+    std::string_view stream;
+    const Value* name = body.Find("StreamName");
+    const Value* arn = body.Find("StreamARN");
+    if (name != nullptr && name->kind() == Value::Kind::kString) {
+      stream = name->as_string();
+    } else if (arn != nullptr && arn->kind() == Value::Kind::kString) {
+      stream = arn->as_string();
+      stream = stream.substr(stream.rfind('/') + 1);  // arn:...:stream/<name>
+    }
+    if (auto st = services_.rates->Admit(op.name, stream); !st.ok()) {
+      return Error(format, ToWireError(st.code(), st.message()));
+    }
+  }
   std::unique_ptr<Writer> out = NewWriter(format);
   if (auto err = op.run(body, format, services_, *out)) return Error(format, *err);
   return Respond(200, format, op.has_output ? out->Finish() : std::string(), nullptr);

@@ -14,6 +14,7 @@
 #include "api/shape.h"
 #include "service/data_plane.h"
 #include "service/stream_service.h"
+#include "service/throttle/request_limiter.h"
 
 namespace shoal::api {
 
@@ -21,6 +22,8 @@ namespace shoal::api {
 struct Services {
   service::StreamService& streams;
   service::DataPlane& data;
+  // Control-plane rate limits; nullptr: none.
+  service::RequestLimiter* rates = nullptr;
 };
 
 // Completes an asynchronous operation: an error, or the output body (empty for operations

@@ -26,6 +26,9 @@ struct ServeConfig {
   int64_t iterator_ttl_seconds = 300;
   std::string durability = "sync";  // "sync" (fdatasync before acknowledging) or "flush"
   std::string log_level = "info";
+  // Throughput and request-rate limits: "aws" (AWS's numbers), "off", or "scaled:<factor>"
+  // (docs/design/limits.md).
+  std::string limits = "aws";
 };
 
 }  // namespace shoal::server

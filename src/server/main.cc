@@ -8,6 +8,7 @@
 #include <fstream>
 
 #include "server/server.h"
+#include "service/throttle/limits.h"
 
 namespace {
 
@@ -55,6 +56,15 @@ void AddServeFlags(CLI::App& serve, shoal::server::ServeConfig& c) {
                    "written to the OS (survives a process crash only)")
       ->capture_default_str()
       ->check(CLI::IsMember({"sync", "flush"}));
+  serve.add_option("--limits", c.limits,
+                   "Throughput limits: aws (AWS's per-shard and control-plane rates), off (no "
+                   "throttling) or scaled:<factor> (every rate of aws times factor)")
+      ->capture_default_str()
+      ->check([](const std::string& s) {
+        return shoal::service::LimitProfile::Parse(s)
+                   ? std::string()
+                   : std::string("must be aws, off or scaled:<factor> with 0 < factor <= 1e6");
+      });
   serve.add_option("--log-level", c.log_level, "trace, debug, info, warn, error or off")
       ->capture_default_str()
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));

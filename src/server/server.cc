@@ -12,6 +12,7 @@
 #include "service/stream_service.h"
 #include "service/background_loop.h"
 #include "service/data_plane.h"
+#include "service/throttle/request_limiter.h"
 #include "storage/log_engine.h"
 
 namespace shoal::server {
@@ -58,6 +59,7 @@ class Server::Impl {
   std::unique_ptr<storage::LogEngine> engine_;
   std::unique_ptr<service::StreamService> streams_;
   std::unique_ptr<service::DataPlane> data_;
+  std::unique_ptr<service::RequestLimiter> requests_;  // control-plane rates
   std::unique_ptr<service::BackgroundLoop> transitions_;
   std::unique_ptr<service::BackgroundLoop> retention_;
   std::unique_ptr<api::KinesisHandler> handler_;
@@ -94,6 +96,8 @@ Status<ServerErrc> Server::Impl::Start() {
                                               engine_opts.dir, engine.message())};
   }
   engine_ = std::move(*engine);
+  auto profile = service::LimitProfile::Parse(config_.limits);
+  if (!profile) return {ServerErrc::kConfig, fmt::format("bad --limits {}", config_.limits)};
   service::ServiceOptions opts;
   opts.region = config_.region;
   opts.account_id = config_.account_id;
@@ -105,14 +109,18 @@ Status<ServerErrc> Server::Impl::Start() {
   opts.next_token_ttl_ms = config_.next_token_ttl_seconds * 1000;
   opts.token_key = *key;
   streams_ = std::make_unique<service::StreamService>(*catalog_, clock_, opts);
-  // A removed stream's logs go with it (the catalog no longer names that revision).
-  streams_->SetStreamRemovedHook([engine = engine_.get()](uint64_t revision) {
+  service::DataPlaneOptions data_opts;
+  data_opts.iterator_ttl_ms = config_.iterator_ttl_seconds * 1000;
+  data_opts.limits = profile->Shard();
+  data_ = std::make_unique<service::DataPlane>(*streams_, *engine_, clock_, data_opts);
+  requests_ = std::make_unique<service::RequestLimiter>(clock_, *profile, config_.account_id);
+  // A removed stream's logs go with it (the catalog no longer names that revision), and so
+  // does its throughput state.
+  streams_->SetStreamRemovedHook([engine = engine_.get(), data = data_.get()](uint64_t revision) {
+    data->ForgetStream(revision);
     if (auto st = engine->DropStream(revision); !st.ok())
       spdlog::warn("cannot drop the logs of stream revision {}: {}", revision, st.message());
   });
-  service::DataPlaneOptions data_opts;
-  data_opts.iterator_ttl_ms = config_.iterator_ttl_seconds * 1000;
-  data_ = std::make_unique<service::DataPlane>(*streams_, *engine_, clock_, data_opts);
   transitions_ = std::make_unique<service::BackgroundLoop>(
       clock_, [s = streams_.get()] { return s->CompleteDueTransitions(); }, 1000);
   transitions_->Start();
@@ -120,7 +128,7 @@ Status<ServerErrc> Server::Impl::Start() {
       clock_, [d = data_.get()] { return std::optional<int64_t>(d->EnforceRetention()); },
       60'000);
   retention_->Start();
-  handler_ = std::make_unique<api::KinesisHandler>(api::Services{*streams_, *data_}, clock_,
+  handler_ = std::make_unique<api::KinesisHandler>(api::Services{*streams_, *data_, requests_.get()}, clock_,
                                                    config_.worker_threads);
   api::HttpServerOptions http_opts;
   http_opts.host = config_.host;
@@ -132,8 +140,8 @@ Status<ServerErrc> Server::Impl::Start() {
     Stop();
     return {ServerErrc::kListen, st.message()};
   }
-  spdlog::info("shoal listening on {}:{} (data in {}, {} streams)", config_.host, http_->port(),
-               config_.data_dir, catalog_->streams().size());
+  spdlog::info("shoal listening on {}:{} (data in {}, {} streams, limits {})", config_.host,
+               http_->port(), config_.data_dir, catalog_->streams().size(), profile->ToString());
   return {};
 }
 

@@ -10,7 +10,7 @@
 
 namespace shoal::server {
 
-enum class ServerErrc { kDataDir, kCatalog, kStorage, kListen };
+enum class ServerErrc { kDataDir, kCatalog, kStorage, kListen, kConfig };
 
 class Server {
  public:

@@ -33,6 +33,10 @@ storage::ShardKey KeyOf(const StreamView& v, const ShardRecord& s) {
   return storage::ShardKey{v.revision, s.index};
 }
 
+LimiterKey LimitKeyOf(const StreamView& v, uint32_t shard) { return LimiterKey{v.revision, shard}; }
+
+constexpr char kThrottledCode[] = "ProvisionedThroughputExceededException";
+
 }  // namespace
 
 // The entries of a request grouped by destination shard.
@@ -44,7 +48,16 @@ struct DataPlane::Routed {
 
 DataPlane::DataPlane(StreamService& streams, storage::LogEngine& engine, Clock& clock,
                      DataPlaneOptions options)
-    : streams_(streams), engine_(engine), clock_(clock), options_(options) {}
+    : streams_(streams),
+      engine_(engine),
+      clock_(clock),
+      options_(options),
+      limiter_(clock, options.limits) {}
+
+std::string DataPlane::RateExceeded(const StreamView& view, uint32_t shard) const {
+  return fmt::format("Rate exceeded for shard {} in stream {} under account {}.",
+                     ShardIdString(shard), view.name, streams_.options().account_id);
+}
 
 std::string DataPlane::NotFound(const std::string& stream) const {
   return fmt::format("Stream {} under account {} not found.", stream,
@@ -145,6 +158,45 @@ void DataPlane::PutRecords(PutRecordsRequest request, PutCallback done) {
   state->done = std::move(done);
   state->result.entries.resize(state->request.entries.size());
   state->result.encryption = view->encryption;
+
+  // Per-shard write limits: a record over its shard's budget alone fails with
+  // ProvisionedThroughputExceededException; the others go on.
+  if (limiter_.enabled()) {
+    std::vector<int64_t> sizes;
+    std::vector<char> admitted;
+    for (auto it = routed->by_shard.begin(); it != routed->by_shard.end();) {
+      auto& [index, positions] = *it;
+      sizes.clear();
+      for (size_t p : positions) {
+        const PutEntry& e = state->request.entries[p];
+        sizes.push_back(static_cast<int64_t>(e.partition_key.size() + e.data.size()));
+      }
+      if (limiter_.AdmitWrites(LimitKeyOf(*view, index), sizes, admitted) == positions.size()) {
+        ++it;
+        continue;
+      }
+      if (state->request.single) {
+        return state->done({Errc::kProvisionedThroughputExceeded, RateExceeded(*view, index)});
+      }
+      std::vector<size_t> kept;
+      for (size_t j = 0; j < positions.size(); ++j) {
+        if (admitted[j]) {
+          kept.push_back(positions[j]);
+          continue;
+        }
+        PutResultEntry& out = state->result.entries[positions[j]];
+        out.error_code = kThrottledCode;
+        out.error_message = RateExceeded(*view, index);
+      }
+      positions = std::move(kept);
+      it = positions.empty() ? routed->by_shard.erase(it) : std::next(it);
+    }
+    if (routed->by_shard.empty()) {
+      PutRecordsResult& result = state->result;
+      for (const auto& e : result.entries) result.failed_count += e.ok() ? 0 : 1;
+      return state->done(std::move(result));
+    }
+  }
   state->pending = routed->by_shard.size();
 
   for (auto& [index, positions] : routed->by_shard) {
@@ -281,6 +333,9 @@ SvcResult<std::string> DataPlane::GetShardIterator(const GetShardIteratorRequest
   }
   auto pos = StartPosition(view, *shard, r);
   if (!pos.ok()) return pos.status();
+  if (!limiter_.AdmitIterator(LimitKeyOf(view, shard->index))) {
+    return {Errc::kProvisionedThroughputExceeded, RateExceeded(view, shard->index)};
+  }
   return SealIterator(view, shard->index, *pos);
 }
 
@@ -311,6 +366,11 @@ SvcResult<GetRecordsResult> DataPlane::GetRecords(const GetRecordsRequest& r) {
             fmt::format("Shard {} in stream {} under account {} does not exist",
                         ShardIdString(index), view->name, streams_.options().account_id)};
   }
+  // The shard's shared read budget: checked before reading, charged with what was read.
+  const LimiterKey lkey = LimitKeyOf(*view, index);
+  if (!limiter_.AdmitRead(lkey)) {
+    return {Errc::kProvisionedThroughputExceeded, RateExceeded(*view, index)};
+  }
   storage::ShardKey skey = KeyOf(*view, *shard);
   auto read = engine_.Read(skey, from, static_cast<size_t>(r.limit.value_or(10000)),
                            static_cast<size_t>(options_.max_get_records_bytes));
@@ -322,11 +382,14 @@ SvcResult<GetRecordsResult> DataPlane::GetRecords(const GetRecordsRequest& r) {
   out.encryption = view->encryption;
   out.pin = read->pin;
   int64_t cutoff = now - view->retention_ms();
+  int64_t bytes_read = 0;
   for (const auto& rec : read->records) {
     if (rec.arrival_ms < cutoff) continue;  // past retention, even if not yet trimmed
+    bytes_read += static_cast<int64_t>(rec.partition_key.size() + rec.data.size());
     out.records.push_back(OutRecord{SequenceNumberOf(*shard, rec.counter, rec.arrival_ms),
                                     rec.arrival_ms, rec.partition_key, rec.data});
   }
+  limiter_.ChargeRead(lkey, bytes_read);
   uint64_t next = read->next_counter;
   bool caught_up = next >= positions->durable_next;
   if (caught_up) {

@@ -13,6 +13,7 @@
 #include "service/data_types.h"
 #include "service/errors.h"
 #include "service/stream_service.h"
+#include "service/throttle/shard_limiter.h"
 #include "storage/log_engine.h"
 
 namespace shoal::service {
@@ -23,6 +24,8 @@ struct DataPlaneOptions {
   int64_t max_put_records_bytes = 10 * 1024 * 1024;
   // The most a GetRecords response returns (partition keys and data).
   int64_t max_get_records_bytes = 10 * 1024 * 1024;
+  // Per-shard throughput limits (the server passes its --limits profile; off by default here).
+  ShardLimits limits;
 };
 
 class DataPlane {
@@ -45,6 +48,10 @@ class DataPlane {
   // Trims every shard's log to its stream's retention. Returns when to run again.
   int64_t EnforceRetention();
 
+  // Forgets the throughput state of a removed stream revision.
+  void ForgetStream(uint64_t revision) { limiter_.ForgetStream(revision); }
+  const ShardLimiter& limiter() const { return limiter_; }
+
  private:
   struct Routed;
   SvcResult<Routed> Route(const StreamView& view, const PutRecordsRequest& r) const;
@@ -52,11 +59,13 @@ class DataPlane {
                                     const GetShardIteratorRequest& r) const;
   std::string SealIterator(const StreamView& view, uint32_t shard, uint64_t position) const;
   std::string NotFound(const std::string& stream) const;
+  std::string RateExceeded(const StreamView& view, uint32_t shard) const;
 
   StreamService& streams_;
   storage::LogEngine& engine_;
   Clock& clock_;
   const DataPlaneOptions options_;
+  ShardLimiter limiter_;
 };
 
 }  // namespace shoal::service

@@ -7,6 +7,7 @@
 #include "common/md5.h"
 #include "common/mem_fs.h"
 #include "service/sequence_number.h"
+#include "service/throttle/limits.h"
 
 namespace shoal::service {
 namespace {
@@ -32,7 +33,13 @@ class DataPlaneTest : public ::testing::Test {
     engine_ = std::move(*e);
     streams_ = std::make_unique<StreamService>(*catalog_, clock_, options_);
     streams_->SetStreamRemovedHook([this](uint64_t rev) { IgnoreError(engine_->DropStream(rev)); });
-    data_ = std::make_unique<DataPlane>(*streams_, *engine_, clock_, DataPlaneOptions{});
+    data_ = std::make_unique<DataPlane>(*streams_, *engine_, clock_, data_options_);
+  }
+
+  // A data plane with the `aws` limit profile.
+  void UseAwsLimits() {
+    data_options_.limits = LimitProfile{}.Shard();
+    data_ = std::make_unique<DataPlane>(*streams_, *engine_, clock_, data_options_);
   }
 
   void Close() {
@@ -90,6 +97,7 @@ class DataPlaneTest : public ::testing::Test {
   MemFileSystem fs_;
   FakeClock clock_;
   ServiceOptions options_;
+  DataPlaneOptions data_options_;
   std::unique_ptr<meta::Catalog> catalog_;
   std::unique_ptr<storage::LogEngine> engine_;
   std::unique_ptr<StreamService> streams_;
@@ -313,6 +321,140 @@ TEST_F(DataPlaneTest, AcknowledgedRecordsSurviveACrash) {
   ASSERT_TRUE(more.ok());
   EXPECT_EQ(ReadAll(Iterator("s", "shardId-000000000000", IteratorType::kTrimHorizon)).back(),
             "after");
+}
+
+TEST_F(DataPlaneTest, PutRecordsRejectsOnlyTheEntriesOverTheirShardsBudget) {
+  CreateStream("s", 2);
+  UseAwsLimits();
+  // "a" → shard 0 and "b" → shard 1 of 2 (spec §4.2). 1,500 records of 1 KiB for shard 0
+  // (three requests of 500) and a few for shard 1 interleaved.
+  std::string kib(1024 - 1, 'x');  // + the 1-character key = 1 KiB
+  int64_t ok0 = 0, throttled0 = 0, ok1 = 0;
+  for (int req = 0; req < 3; ++req) {
+    PutRecordsRequest r;
+    r.stream.name = "s";
+    for (int i = 0; i < 500; ++i) r.entries.push_back({i % 100 == 0 ? "b" : "a", kib, std::nullopt});
+    auto res = Put(std::move(r));
+    ASSERT_TRUE(res.ok()) << res.message();
+    int64_t failed = 0;
+    for (size_t i = 0; i < res->entries.size(); ++i) {
+      const PutResultEntry& e = res->entries[i];
+      bool to_b = i % 100 == 0;
+      if (e.ok()) {
+        EXPECT_EQ(e.shard_id, to_b ? "shardId-000000000001" : "shardId-000000000000");
+        (to_b ? ok1 : ok0) += 1;
+        continue;
+      }
+      ++failed;
+      EXPECT_FALSE(to_b) << "shard 1 is far below its budget";
+      EXPECT_EQ(e.error_code, "ProvisionedThroughputExceededException");
+      EXPECT_EQ(e.error_message,
+                "Rate exceeded for shard shardId-000000000000 in stream s under account "
+                "000000000000.");
+      EXPECT_TRUE(e.shard_id.empty() && e.sequence_number.empty());
+      ++throttled0;
+    }
+    EXPECT_EQ(res->failed_count, failed);
+  }
+  // One second's burst of 1 MiB: 1024 records of 1 KiB (the record budget allows 1,000).
+  EXPECT_EQ(ok0, 1000);
+  EXPECT_EQ(throttled0, 1500 - 15 - 1000);
+  EXPECT_EQ(ok1, 15);
+  // The admitted records were written, in order; the refused ones were not.
+  auto it = Iterator("s", "shardId-000000000000", IteratorType::kTrimHorizon);
+  auto got = data_->GetRecords({it, std::nullopt, std::nullopt});
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(got->records.size(), 1000u);
+  // A second later the shard takes writes again.
+  clock_.AdvanceMs(1000);
+  PutRecordsRequest again;
+  again.stream.name = "s";
+  again.entries.push_back({"a", kib, std::nullopt});
+  auto res = Put(std::move(again));
+  ASSERT_TRUE(res.ok());
+  EXPECT_EQ(res->failed_count, 0);
+}
+
+TEST_F(DataPlaneTest, PutRecordFailsTheCallWhenThrottled) {
+  CreateStream("s", 1);
+  UseAwsLimits();
+  std::string half_mib(512 * 1024, 'x');
+  ASSERT_TRUE(PutOne("s", "k", half_mib).ok());
+  ASSERT_TRUE(PutOne("s", "k", std::string(512 * 1024 - 2, 'x')).ok());  // exactly 1 MiB in all
+  auto res = PutOne("s", "k", "x");
+  ASSERT_FALSE(res.ok());
+  EXPECT_EQ(res.code(), Errc::kProvisionedThroughputExceeded);
+  EXPECT_EQ(res.message(), "Rate exceeded for shard shardId-000000000000 in stream s under "
+                           "account 000000000000.");
+  clock_.AdvanceMs(1);
+  EXPECT_TRUE(PutOne("s", "k", "x").ok());
+}
+
+TEST_F(DataPlaneTest, GetRecordsReadLimitsAndPenalty) {
+  CreateStream("s", 1);
+  UseAwsLimits();
+  auto it = Iterator("s", "shardId-000000000000", IteratorType::kTrimHorizon);
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_TRUE(data_->GetRecords({it, std::nullopt, std::nullopt}).ok()) << i;
+  }
+  auto res = data_->GetRecords({it, std::nullopt, std::nullopt});
+  ASSERT_FALSE(res.ok());
+  EXPECT_EQ(res.code(), Errc::kProvisionedThroughputExceeded);
+  EXPECT_EQ(res.message(), "Rate exceeded for shard shardId-000000000000 in stream s under "
+                           "account 000000000000.");
+  clock_.AdvanceMs(1000);
+  // 10 MiB in the shard (written over ten seconds), read in one call: the next 5 s refused.
+  std::string mib(1024 * 1024 - 1, 'x');
+  for (int i = 0; i < 10; ++i) {
+    ASSERT_TRUE(PutOne("s", "k", mib).ok()) << i;
+    clock_.AdvanceMs(1000);
+  }
+  auto big = data_->GetRecords({it, std::nullopt, std::nullopt});
+  ASSERT_TRUE(big.ok()) << big.message();
+  EXPECT_EQ(big->records.size(), 10u);
+  clock_.AdvanceMs(4999);
+  EXPECT_EQ(data_->GetRecords({it, std::nullopt, std::nullopt}).code(),
+            Errc::kProvisionedThroughputExceeded);
+  clock_.AdvanceMs(1);
+  EXPECT_TRUE(data_->GetRecords({it, std::nullopt, std::nullopt}).ok());
+}
+
+TEST_F(DataPlaneTest, GetShardIteratorFivePerSecondPerShard) {
+  CreateStream("s", 2);
+  UseAwsLimits();
+  GetShardIteratorRequest r{{"s", std::nullopt}, "shardId-000000000000", IteratorType::kLatest,
+                            std::nullopt, std::nullopt};
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(data_->GetShardIterator(r).ok()) << i;
+  auto res = data_->GetShardIterator(r);
+  ASSERT_FALSE(res.ok());
+  EXPECT_EQ(res.code(), Errc::kProvisionedThroughputExceeded);
+  EXPECT_EQ(res.message(), "Rate exceeded for shard shardId-000000000000 in stream s under "
+                           "account 000000000000.");
+  r.shard_id = "shardId-000000000001";
+  EXPECT_TRUE(data_->GetShardIterator(r).ok());
+  clock_.AdvanceMs(200);
+  r.shard_id = "shardId-000000000000";
+  EXPECT_TRUE(data_->GetShardIterator(r).ok());
+}
+
+TEST_F(DataPlaneTest, NoLimitsByDefault) {
+  CreateStream("s", 1);
+  std::string kib(1023, 'x');
+  for (int req = 0; req < 4; ++req) {
+    PutRecordsRequest r;
+    r.stream.name = "s";
+    for (int i = 0; i < 500; ++i) r.entries.push_back({"a", kib, std::nullopt});
+    auto res = Put(std::move(r));
+    ASSERT_TRUE(res.ok());
+    EXPECT_EQ(res->failed_count, 0);
+  }
+  for (int i = 0; i < 20; ++i) {
+    ASSERT_TRUE(data_->GetRecords({Iterator("s", "shardId-000000000000",
+                                            IteratorType::kTrimHorizon),
+                                   std::nullopt, std::nullopt})
+                    .ok());
+  }
+  EXPECT_EQ(data_->limiter().TrackedShards(), 0u);
 }
 
 }  // namespace

@@ -14,6 +14,7 @@ enum class Errc {
   kValidation,          // a rule the model names ValidationException for (not a shape constraint)
   kExpiredNextToken,
   kExpiredIterator,
+  kProvisionedThroughputExceeded,  // a per-shard rate limit (PutRecord, GetRecords, ...)
   kAccessDenied,
   kInternal,            // our own fault (e.g. the catalog could not be written)
 };

@@ -77,6 +77,7 @@ export class ShoalServer {
    * @param {number} [opts.shardLimit]
    * @param {number} [opts.iteratorTtlSeconds]  --iterator-ttl-seconds
    * @param {string} [opts.durability]  --durability (sync | flush)
+   * @param {string} [opts.limits='off']  --limits (aws | off | scaled:<factor>)
    * @param {string} [opts.tmpPrefix='shoal-js-e2e-']  prefix of the temporary directory
    * @param {string[]} [opts.extraArgs]
    */
@@ -117,6 +118,8 @@ export class ShoalServer {
     if (o.shardLimit != null) args.push('--shard-limit', String(o.shardLimit));
     if (o.iteratorTtlSeconds != null) args.push('--iterator-ttl-seconds', String(o.iteratorTtlSeconds));
     if (o.durability != null) args.push('--durability', String(o.durability));
+    // Tests write fast from one client: no throughput limits unless a test asks for some.
+    args.push('--limits', o.limits ?? 'off');
     return args.concat(o.extraArgs);
   }
 

@@ -90,6 +90,7 @@ class ShoalServer:
     Keyword arguments other than the named ones become command-line flags:
     ``shard_limit=30000`` -> ``--shard-limit 30000``; a value of ``True`` gives a bare
     flag, ``None``/``False`` drops it. ``extra_args`` are appended verbatim.
+    ``limits`` defaults to ``"off"`` (no throttling); pass ``limits="aws"`` to test it.
     """
 
     def __init__(
@@ -126,6 +127,9 @@ class ShoalServer:
             "region": region,
             "account_id": account_id,
         }
+        # Tests write fast from one client: no throughput limits unless a test asks for a
+        # profile (limits="aws").
+        flags.setdefault("limits", "off")
         if os.environ.get("SHOAL_LOG_LEVEL") and "log_level" not in flags:
             flags["log_level"] = os.environ["SHOAL_LOG_LEVEL"]
         self.flags.update(flags)
