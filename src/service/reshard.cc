@@ -210,20 +210,32 @@ SvcResult<UniformScalingPlan> PlanUniformScaling(const ReshardContext& ctx, int6
   cmd = NewReshard(ctx);
   history.push_back(ctx.now_ms);
   cmd.scaling_ops_ms = std::move(history);
-  for (const ShardRecord* o : old) cmd.closed.push_back(o->index);
-  std::sort(cmd.closed.begin(), cmd.closed.end());
   int64_t created = ctx.now_ms + kChildCreationDelayMs;
+  std::vector<HashRange> layout = EvenHashRanges(static_cast<uint32_t>(target));
+  // An old shard whose range is already one of the layout's stays open as it is (it overlaps
+  // no other new range); every other old shard is closed.
+  auto kept = [&](const ShardRecord* o) {
+    auto it = std::lower_bound(layout.begin(), layout.end(), o->starting_hash_key,
+                               [](const HashRange& r, uint128 k) { return r.start < k; });
+    return it != layout.end() && it->start == o->starting_hash_key &&
+           it->end == o->ending_hash_key;
+  };
+  for (const ShardRecord* o : old) {
+    if (!kept(o)) cmd.closed.push_back(o->index);
+  }
+  std::sort(cmd.closed.begin(), cmd.closed.end());
   // Each new range's parents are the old shards overlapping it, so every key's old shard is
   // an ancestor of its new shard. Kinesis records at most two parents per shard: a range
   // overlapping m >= 3 old shards is reached through intermediates (born closed): one piece
   // per old shard (its overlap with the range), then a chain of merges of those pieces.
   size_t first = 0;  // the first old shard that may overlap the current range
-  for (const HashRange& r : EvenHashRanges(static_cast<uint32_t>(target))) {
+  for (const HashRange& r : layout) {
     while (old[first]->ending_hash_key < r.start) ++first;
     std::vector<const ShardRecord*> over;
     for (size_t i = first; i < old.size() && old[i]->starting_hash_key <= r.end; ++i) {
       over.push_back(old[i]);
     }
+    if (over.size() == 1 && kept(over[0])) continue;
     if (over.size() <= 2) {
       std::optional<uint32_t> adjacent;
       if (over.size() == 2) adjacent = over[1]->index;
