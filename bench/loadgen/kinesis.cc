@@ -101,13 +101,17 @@ void BuildGetRecords(std::string& out, std::string_view iterator, int limit) {
 }
 
 void BuildPutRecord(std::string& out, std::string_view stream, std::string_view partition_key,
-                    std::string_view data_base64) {
+                    std::string_view data_base64, std::string_view explicit_hash_key) {
   out = "{\"StreamName\":";
   AppendJsonString(out, stream);
   out += ",\"Data\":\"";
   out += data_base64;
   out += "\",\"PartitionKey\":";
   AppendJsonString(out, partition_key);
+  if (!explicit_hash_key.empty()) {
+    out += ",\"ExplicitHashKey\":";
+    AppendJsonString(out, explicit_hash_key);
+  }
   out += "}";
 }
 
@@ -269,6 +273,7 @@ bool ResponseParser::DescribeStreamSummary(Buffer& body, StreamSummary& out) {
 }
 
 bool ResponseParser::ListShards(Buffer& body, std::vector<std::string>& shard_ids,
+                                std::vector<std::string>& starting_hash_keys,
                                 std::string& next_token) {
   next_token.clear();
   od::document doc;
@@ -282,9 +287,24 @@ bool ResponseParser::ListShards(Buffer& body, std::vector<std::string>& shard_id
       od::array shards;
       if (field.value().get_array().get(shards)) return false;
       for (auto shard : shards) {
+        od::object o;
+        if (shard.get_object().get(o)) return false;
         std::string_view id;
-        if (shard.find_field_unordered("ShardId").get_string().get(id)) return false;
+        std::string_view start;
+        for (auto f : o) {
+          std::string_view k;
+          if (f.unescaped_key().get(k)) return false;
+          if (k == "ShardId") {
+            if (f.value().get_string().get(id)) return false;
+          } else if (k == "HashKeyRange") {
+            if (f.value().find_field_unordered("StartingHashKey").get_string().get(start)) {
+              return false;
+            }
+          }
+        }
+        if (id.empty()) return false;
         shard_ids.emplace_back(id);
+        starting_hash_keys.emplace_back(start);
       }
     } else if (key == "NextToken") {
       od::value v;

@@ -28,7 +28,7 @@ void BuildGetShardIterator(std::string& out, std::string_view stream, std::strin
                            std::string_view type, std::string_view sequence_number = {});
 void BuildGetRecords(std::string& out, std::string_view iterator, int limit);
 void BuildPutRecord(std::string& out, std::string_view stream, std::string_view partition_key,
-                    std::string_view data_base64);
+                    std::string_view data_base64, std::string_view explicit_hash_key = {});
 
 // Decoded size of a base64 text (padding or not).
 size_t Base64DecodedSize(std::string_view b64);
@@ -76,8 +76,9 @@ class ResponseParser {
   // `want` (may be empty): a sequence number to look for (sets found/passed).
   bool GetRecords(Buffer& body, std::string_view want, GetRecordsResult& out);
   bool DescribeStreamSummary(Buffer& body, StreamSummary& out);
-  // Appends the shard ids; sets next_token (empty at the end).
-  bool ListShards(Buffer& body, std::vector<std::string>& shard_ids, std::string& next_token);
+  // Appends the shard ids and their starting hash keys; sets next_token (empty at the end).
+  bool ListShards(Buffer& body, std::vector<std::string>& shard_ids,
+                  std::vector<std::string>& starting_hash_keys, std::string& next_token);
   // The `__type` of an error body, cleaned; empty when absent.
   std::string ErrorType(Buffer& body);
 

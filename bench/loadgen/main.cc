@@ -26,6 +26,7 @@ const std::map<std::string, Workload> kWorkloads = {
     {"put-get-latency", Workload::kPutGetLatency},
     {"list-streams", Workload::kListStreams},
     {"describe-limits", Workload::kDescribeLimits},
+    {"put-record-all-shards", Workload::kPutRecordAllShards},
 };
 const std::map<std::string, Protocol> kProtocols = {{"http1", Protocol::kHttp1},
                                                     {"h2", Protocol::kH2}};
@@ -42,7 +43,9 @@ void AddFlags(CLI::App& app, Options& o) {
                  "put-records: PutRecords throughput | put-record: PutRecord latency | "
                  "get-records: read-back throughput (after --fill-mb) | put-get-latency: put a "
                  "record, poll GetRecords until it shows up | list-streams, describe-limits: "
-                 "control-plane calls (transport overhead)")
+                 "control-plane calls (transport overhead) | put-record-all-shards: PutRecord "
+                 "round-robin over every shard via ExplicitHashKey (with --rate: R/shards "
+                 "records/s per shard)")
       ->check(CLI::IsMember(workloads))
       ->capture_default_str();
   app.add_option("--endpoint", o.endpoint, "Kinesis endpoint (http:// only)")->capture_default_str();
@@ -70,6 +73,10 @@ void AddFlags(CLI::App& app, Options& o) {
       ->capture_default_str();
   app.add_option("--timeout", o.timeout_s, "Seconds before an unanswered request fails (Timeout) and its connection is dropped")
       ->capture_default_str()->check(CLI::Range(0.1, 3600.0));
+  app.add_option("--rate", o.rate,
+                 "Open loop: this many iterations per second over all slots (0 = each slot "
+                 "sends as soon as its previous answer is in)")
+      ->capture_default_str()->check(CLI::Range(0.0, 1e9));
   app.add_option("--error-backoff-ms", o.error_backoff_ms, "Pause of a slot after a failed request")
       ->capture_default_str()->check(CLI::Range(0.0, 60000.0));
 
@@ -171,6 +178,7 @@ int main(int argc, char** argv) {
     } else {
       stream_ready = true;
       shared.shard_ids = setup.shard_ids;
+      shared.shard_starting_hash_keys = setup.shard_starting_hash_keys;
       if (!o.quiet) {
         fmt::print(stderr, "loadgen: stream {} is ACTIVE with {} shard(s)\n", o.stream,
                    shared.shard_ids.size());
@@ -205,6 +213,10 @@ int main(int argc, char** argv) {
         report.phases.push_back(runner.Run(limits(
             {.name = "describe-limits",
              .slot = [](SlotContext& ctx) { return EmptyInputSlot(ctx, Op::kDescribeLimits); }})));
+        break;
+      case Workload::kPutRecordAllShards:
+        report.phases.push_back(runner.Run(
+            limits({.name = "put-record-all-shards", .slot = PutRecordAllShardsSlot})));
         break;
       case Workload::kGetRecords: {
         if (o.fill_mb > 0) {

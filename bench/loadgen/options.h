@@ -17,6 +17,7 @@ enum class Workload : uint8_t {
   kPutGetLatency,  // PutRecord, then poll GetRecords until the record shows up
   kListStreams,    // control plane: measures the transport and dispatch
   kDescribeLimits,
+  kPutRecordAllShards,  // PutRecord round-robin over every shard (ExplicitHashKey), e.g. paced
 };
 std::string_view WorkloadName(Workload w);
 
@@ -29,6 +30,7 @@ struct Options {
   int threads = 1;      // client event-loop threads; connections are spread over them
   double timeout_s = 30;
   double error_backoff_ms = 10;
+  double rate = 0;  // iterations per second over all slots (open loop); 0 = as fast as answers come
 
   // How long.
   Workload workload = Workload::kPutRecords;

@@ -69,6 +69,7 @@ Op PrimaryOp(Workload w) {
     case Workload::kPutGetLatency: return Op::kPutRecord;
     case Workload::kListStreams: return Op::kListStreams;
     case Workload::kDescribeLimits: return Op::kDescribeLimits;
+    case Workload::kPutRecordAllShards: return Op::kPutRecord;
   }
   return Op::kPutRecords;
 }
@@ -93,6 +94,7 @@ std::vector<std::pair<std::string, double>> Summary(const Report& r) {
       out.emplace_back("p99_ms", Ms(s.latency.Percentile(99)));
       break;
     case Workload::kPutRecord:
+    case Workload::kPutRecordAllShards:
     case Workload::kListStreams:
     case Workload::kDescribeLimits:
       out.emplace_back("requests_per_s", PerSecond(static_cast<double>(s.ok), sec));
@@ -185,12 +187,12 @@ std::string FormatJson(const Report& r) {
       "\"requests\": {}, \"seed\": {}, \"stream\": \"{}\", \"shards\": {}, "
       "\"records_per_request\": {}, \"record_bytes\": {}, \"keys\": {}, \"payloads\": {}, "
       "\"body_pool\": {}, \"fill_mb\": {}, \"passes\": {}, \"get_limit\": {}, "
-      "\"poll_interval_ms\": {}, \"sign\": {}, \"timeout_s\": {}}},\n",
+      "\"poll_interval_ms\": {}, \"sign\": {}, \"timeout_s\": {}, \"rate\": {}}},\n",
       JsonEscape(o.endpoint), o.protocol == Protocol::kH2 ? "h2" : "http1", o.connections,
       o.concurrency, o.threads, Num(o.duration_s), Num(o.warmup_s), o.requests, o.seed,
       JsonEscape(o.stream), o.shards, o.records_per_request, o.record_bytes, o.keys, o.payloads,
       o.body_pool, Num(o.fill_mb), o.passes, o.get_limit, Num(o.poll_interval_ms),
-      o.sign ? "true" : "false", Num(o.timeout_s));
+      o.sign ? "true" : "false", Num(o.timeout_s), Num(o.rate));
   fmt::format_to(w, "  \"interrupted\": {},\n  \"error\": \"{}\",\n", r.interrupted ? "true" : "false",
                  JsonEscape(r.error));
   fmt::format_to(w, "  \"client_cpu_s\": {},\n", Num(r.client_cpu_s));

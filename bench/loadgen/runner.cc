@@ -49,6 +49,7 @@ std::string_view WorkloadName(Workload w) {
     case Workload::kPutGetLatency: return "put-get-latency";
     case Workload::kListStreams: return "list-streams";
     case Workload::kDescribeLimits: return "describe-limits";
+    case Workload::kPutRecordAllShards: return "put-record-all-shards";
   }
   return "?";
 }
@@ -121,6 +122,19 @@ bool SlotContext::Continue(uint64_t bytes) {
     return false;
   }
   return true;
+}
+
+SlotContext::SleepAwaiter SlotContext::Pace() {
+  double rate = options().rate;
+  if (rate <= 0) return Sleep(std::chrono::nanoseconds(0));
+  auto interval = Seconds(static_cast<double>(slot_count) / rate);
+  auto now = SteadyClock::now();
+  if (next_turn == SteadyClock::time_point{}) {
+    next_turn = ctl.start + Seconds(static_cast<double>(index) / rate);  // staggered starts
+  }
+  auto wait = next_turn - now;
+  next_turn += interval;
+  return Sleep(std::chrono::duration_cast<std::chrono::nanoseconds>(wait));
 }
 
 bool SlotContext::stopped() const {

@@ -40,6 +40,7 @@ struct Shared {
   BodyPool put_records;
   BodyPool put_record;
   std::vector<std::string> shard_ids;
+  std::vector<std::string> shard_starting_hash_keys;  // same order as shard_ids
 };
 
 struct PhaseControl {
@@ -104,6 +105,7 @@ class SlotContext {
   const int slot_count;
   std::mt19937_64 rng;
   std::string last_error;  // ErrorOf() the last accounted call ("" = success)
+  SteadyClock::time_point next_turn{};  // Pace(): when this slot may issue next
 
   const Options& options() const { return *shared.options; }
   // Starts one more iteration (of `bytes` record data): false when the phase is over.
@@ -127,6 +129,10 @@ class SlotContext {
   SleepAwaiter Sleep(std::chrono::nanoseconds d) {
     return SleepAwaiter{boost::asio::steady_timer(worker.io()), d};
   }
+  // With --rate: waits until this slot's next turn (slots take turns, so the whole phase issues
+  // `rate` iterations per second); without: returns at once. A slot that falls behind does not
+  // sleep until it has caught up (no burst limit, no coordinated-omission correction).
+  SleepAwaiter Pace();
   SleepAwaiter Backoff() {
     return Sleep(std::chrono::microseconds(static_cast<int64_t>(options().error_backoff_ms * 1000)));
   }

@@ -52,6 +52,7 @@ Task<void> PutRecordsSlot(SlotContext& ctx) {
   const BodyPool& pool = ctx.shared.put_records;
   for (;;) {
     const PooledBody& body = pool.Pick(ctx.rng);
+    co_await ctx.Pace();
     if (!ctx.Continue(body.data_bytes)) break;
     call.op = Op::kPutRecords;
     call.body = body.json;
@@ -68,6 +69,7 @@ Task<void> PutRecordSlot(SlotContext& ctx) {
   const BodyPool& pool = ctx.shared.put_record;
   for (;;) {
     const PooledBody& body = pool.Pick(ctx.rng);
+    co_await ctx.Pace();
     if (!ctx.Continue(body.data_bytes)) break;
     call.op = Op::kPutRecord;
     call.body = body.json;
@@ -83,7 +85,9 @@ Task<void> PutRecordSlot(SlotContext& ctx) {
 
 Task<void> EmptyInputSlot(SlotContext& ctx, Op op) {
   Call call;
-  while (ctx.Continue()) {
+  for (;;) {
+    co_await ctx.Pace();
+    if (!ctx.Continue()) break;
     call.op = op;
     call.body = "{}";
     call.body_sha256 = nullptr;
@@ -161,7 +165,9 @@ Task<void> PutGetLatencySlot(SlotContext& ctx) {
   PutRecordResult pr;
   GetRecordsResult gr;
   auto poll_pause = std::chrono::microseconds(static_cast<int64_t>(o.poll_interval_ms * 1000));
-  while (ctx.Continue(static_cast<uint64_t>(o.record_bytes))) {
+  for (;;) {
+    co_await ctx.Pace();
+    if (!ctx.Continue(static_cast<uint64_t>(o.record_bytes))) break;
     put.op = Op::kPutRecord;
     put.body = put_body;
     put.body_sha256 = nullptr;
@@ -221,6 +227,32 @@ Task<void> PutGetLatencySlot(SlotContext& ctx) {
       }
       if (poll_pause.count() > 0) co_await ctx.Sleep(poll_pause);
     }
+  }
+}
+
+Task<void> PutRecordAllShardsSlot(SlotContext& ctx) {
+  const Options& o = ctx.options();
+  const auto& shards = ctx.shared.shard_ids;
+  const auto& keys = ctx.shared.shard_starting_hash_keys;
+  if (shards.empty()) co_return;
+  auto rng = std::mt19937_64(o.seed + static_cast<uint64_t>(ctx.index));
+  const std::string payload = MakeBase64Payloads(1, o.record_bytes, rng)[0];
+  const std::string key = MakePartitionKeys(1, rng)[0];
+  Call call;
+  std::string body;
+  for (size_t i = static_cast<size_t>(ctx.index);; i += static_cast<size_t>(ctx.slot_count)) {
+    co_await ctx.Pace();
+    if (!ctx.Continue(static_cast<uint64_t>(o.record_bytes))) break;
+    BuildPutRecord(body, o.stream, key, payload, keys[i % keys.size()]);
+    call.op = Op::kPutRecord;
+    call.body = body;
+    call.body_sha256 = nullptr;
+    co_await ctx.conn.Send(call);
+    if (OpStats* s = ctx.Account(call); s && call.ok()) {
+      ++s->records;
+      s->record_bytes += static_cast<uint64_t>(o.record_bytes);
+    }
+    if (!ctx.last_error.empty()) co_await ctx.Backoff();
   }
 }
 
@@ -284,7 +316,8 @@ Task<void> PrepareStream(SlotContext& ctx, SetupResult& out) {
     call.body = body;
     co_await ctx.conn.Send(call);
     ctx.Account(call);
-    if (!call.ok() || !ctx.worker.parser().ListShards(call.response, out.shard_ids, next)) {
+    if (!call.ok() || !ctx.worker.parser().ListShards(call.response, out.shard_ids,
+                                                      out.shard_starting_hash_keys, next)) {
       out.error = fmt::format("ListShards: {}", call.ok() ? "unexpected answer" : ctx.last_error);
       co_return;
     }

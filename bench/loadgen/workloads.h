@@ -20,11 +20,15 @@ Task<void> EmptyInputSlot(SlotContext& ctx, Op op);
 Task<void> GetRecordsSlot(SlotContext& ctx);
 // PutRecord of one record, then GetRecords on its shard until that record is returned.
 Task<void> PutGetLatencySlot(SlotContext& ctx);
+// PutRecord round-robin over every shard (ExplicitHashKey = the shard's StartingHashKey), so
+// each shard gets the same share; with --rate R and N shards each shard gets R/N records/s.
+Task<void> PutRecordAllShardsSlot(SlotContext& ctx);
 
 struct SetupResult {
   bool ok = false;
   std::string error;
   std::vector<std::string> shard_ids;
+  std::vector<std::string> shard_starting_hash_keys;
 };
 // Creates the stream when options().create (an existing one is used as is), waits until it
 // is ACTIVE and lists its shards.
