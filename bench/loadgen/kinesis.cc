@@ -221,8 +221,9 @@ bool ResponseParser::GetRecords(Buffer& body, std::string_view want, GetRecordsR
         if (rec.get_object().get(o)) return false;
         ++out.records;
         for (auto f : o) {
-          std::string_view k;
-          if (f.unescaped_key().get(k)) return false;
+          // Raw key comparison: no unescaping (keys are plain ASCII in every server's output).
+          od::raw_json_string k;
+          if (f.key().get(k)) return false;
           if (k == "Data") {
             od::value v;
             if (f.value().get(v)) return false;
