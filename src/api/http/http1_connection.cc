@@ -290,7 +290,8 @@ void Http1Connection<Stream>::CloseNow() {
   state_ = State::kClosed;
   CancelTimer();
   CloseStream(stream_);
-  parser_.reset();
+  // The parser stays: an async_read still in flight writes into it until its handler runs;
+  // it goes with the connection, which the pending handlers keep alive.
 }
 
 template <class Stream>
