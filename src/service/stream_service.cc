@@ -141,6 +141,17 @@ SvcResult<const StreamRecord*> StreamService::ResolveArn(const std::string& arn)
   return s;
 }
 
+SvcStatus StreamService::CheckOnDemandQuota() const {
+  int64_t on_demand = 0;
+  for (const auto& [n, s] : catalog_.streams()) on_demand += s.mode == StreamMode::kOnDemand;
+  if (on_demand < options_.on_demand_stream_limit) return {};
+  return {Errc::kLimitExceeded,
+          fmt::format("This request would exceed the on-demand stream limit for the account {} "
+                      "in {}. Current on-demand stream count for the account: {}. Limit: {}.",
+                      options_.account_id, options_.region, on_demand,
+                      options_.on_demand_stream_limit)};
+}
+
 int64_t StreamService::OpenProvisionedShards() const {
   int64_t n = 0;
   for (const auto& [name, s] : catalog_.streams()) {
@@ -188,16 +199,7 @@ SvcStatus StreamService::CreateStream(const CreateStreamRequest& req) {
                           shards)};
     }
   } else {
-    int64_t on_demand = 0;
-    for (const auto& [n, s] : catalog_.streams()) on_demand += s.mode == StreamMode::kOnDemand;
-    if (on_demand >= options_.on_demand_stream_limit) {
-      return {Errc::kLimitExceeded,
-              fmt::format("This request would exceed the on-demand stream limit for the account "
-                          "{} in {}. Current on-demand stream count for the account: {}. "
-                          "Limit: {}.",
-                          options_.account_id, options_.region, on_demand,
-                          options_.on_demand_stream_limit)};
-    }
+    SHOAL_RETURN_IF_ERROR(CheckOnDemandQuota());
   }
   int64_t creating = 0;
   for (const auto& [n, s] : catalog_.streams()) creating += s.status == StreamStatus::kCreating;
@@ -414,16 +416,7 @@ SvcStatus StreamService::UpdateStreamMode(const UpdateStreamModeRequest& req) {
             "be ENABLED."};
   }
   if (req.mode == StreamMode::kOnDemand && (*s)->mode != StreamMode::kOnDemand) {
-    int64_t on_demand = 0;
-    for (const auto& [n, other] : catalog_.streams()) on_demand += other.mode == StreamMode::kOnDemand;
-    if (on_demand >= options_.on_demand_stream_limit) {
-      return {Errc::kLimitExceeded,
-              fmt::format("This request would exceed the on-demand stream limit for the account "
-                          "{} in {}. Current on-demand stream count for the account: {}. "
-                          "Limit: {}.",
-                          options_.account_id, options_.region, on_demand,
-                          options_.on_demand_stream_limit)};
-    }
+    SHOAL_RETURN_IF_ERROR(CheckOnDemandQuota());
   }
   auto cmd = PlanStreamMode(ContextFor(**s, now), req.mode);
   if (!cmd.ok()) return cmd.status();

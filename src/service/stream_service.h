@@ -118,6 +118,8 @@ class StreamService {
   ShardInfo ShardView(const meta::ShardRecord& shard) const;
   bool Expired(const meta::StreamRecord& s, const meta::ShardRecord& shard, int64_t now) const;
   int64_t OpenProvisionedShards() const;
+  // LimitExceededException when one more on-demand stream would pass the account quota.
+  SvcStatus CheckOnDemandQuota() const;
   // The reshard planner's view of `s` and the account (service/reshard.h).
   ReshardContext ContextFor(const meta::StreamRecord& s, int64_t now) const;
   std::string NotFound(const std::string& name) const;
