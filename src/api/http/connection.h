@@ -20,6 +20,9 @@
 
 namespace boost::asio {
 class io_context;
+namespace ssl {
+class context;
+}  // namespace ssl
 }  // namespace boost::asio
 
 namespace shoal::api::transport {
@@ -43,6 +46,10 @@ struct ConnectionContext {
   // server owns the io_context until that thread has been joined.
   std::weak_ptr<boost::asio::io_context> io_context;
   std::shared_ptr<ConnectionRegistry> registry;
+  // The server's TLS context, or nullptr when TLS is off. With it, a connection whose first
+  // byte is a TLS handshake record is served over TLS (see protocol_sniffer.h).
+  std::shared_ptr<boost::asio::ssl::context> tls;
+  bool tls_only = false;  // the listener accepts nothing but TLS (--tls-port)
 };
 
 }  // namespace shoal::api::transport

@@ -5,12 +5,18 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <nghttp2/nghttp2.h>
+#include <openssl/bio.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <csignal>
 #include <cstring>
 #include <vector>
 
@@ -84,10 +90,12 @@ H2TestClient::H2TestClient() {
 
 H2TestClient::~H2TestClient() {
   nghttp2_session_del(session_);
+  if (ssl_ != nullptr) SSL_free(ssl_);
+  if (ssl_ctx_ != nullptr) SSL_CTX_free(ssl_ctx_);
   if (fd_ >= 0) ::close(fd_);
 }
 
-bool H2TestClient::Connect(uint16_t port, int32_t stream_window) {
+bool H2TestClient::TcpConnect(uint16_t port) {
   fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
@@ -96,7 +104,78 @@ bool H2TestClient::Connect(uint16_t port, int32_t stream_window) {
   if (::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) return false;
   int one = 1;
   ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+  return true;
+}
+
+bool H2TestClient::Connect(uint16_t port, int32_t stream_window) {
+  if (!TcpConnect(port)) return false;
   ::fcntl(fd_, F_SETFL, ::fcntl(fd_, F_GETFL) | O_NONBLOCK);
+  return SubmitSettings(stream_window);
+}
+
+bool H2TestClient::ConnectTls(uint16_t port, const std::string& ca_pem, bool offer_alpn,
+                              int32_t stream_window) {
+  if (!TcpConnect(port)) return false;
+  // OpenSSL writes to the socket with write(), which raises SIGPIPE once we half-closed.
+  std::signal(SIGPIPE, SIG_IGN);
+  ssl_ctx_ = SSL_CTX_new(TLS_client_method());
+  BIO* bio = BIO_new_mem_buf(ca_pem.data(), static_cast<int>(ca_pem.size()));
+  X509* ca = PEM_read_bio_X509(bio, nullptr, nullptr, nullptr);
+  BIO_free(bio);
+  if (ca == nullptr) return false;
+  X509_STORE_add_cert(SSL_CTX_get_cert_store(ssl_ctx_), ca);
+  X509_free(ca);
+  SSL_CTX_set_verify(ssl_ctx_, SSL_VERIFY_PEER, nullptr);
+  SSL_CTX_set_mode(ssl_ctx_, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+  if (offer_alpn) {
+    static const unsigned char kAlpn[] = {2, 'h', '2'};
+    SSL_CTX_set_alpn_protos(ssl_ctx_, kAlpn, sizeof(kAlpn));
+  }
+  ssl_ = SSL_new(ssl_ctx_);
+  SSL_set_tlsext_host_name(ssl_, "localhost");
+  SSL_set1_host(ssl_, "localhost");
+  SSL_set_fd(ssl_, fd_);
+  if (SSL_connect(ssl_) != 1) return false;  // blocking handshake
+  ::fcntl(fd_, F_SETFL, ::fcntl(fd_, F_GETFL) | O_NONBLOCK);
+  return SubmitSettings(stream_window);
+}
+
+std::string H2TestClient::alpn() const {
+  const unsigned char* data = nullptr;
+  unsigned int len = 0;
+  if (ssl_ != nullptr) SSL_get0_alpn_selected(ssl_, &data, &len);
+  return std::string(reinterpret_cast<const char*>(data), len);
+}
+
+ssize_t H2TestClient::SendSome(const char* data, size_t size) {
+  if (ssl_ == nullptr) return ::send(fd_, data, size, MSG_NOSIGNAL);
+  const int n = SSL_write(ssl_, data, static_cast<int>(size));
+  if (n > 0) return n;
+  const int err = SSL_get_error(ssl_, n);
+  errno = (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE) ? EAGAIN : EPIPE;
+  return -1;
+}
+
+ssize_t H2TestClient::RecvSome(char* data, size_t size) {
+  if (ssl_ == nullptr) return ::recv(fd_, data, size, 0);
+  const int n = SSL_read(ssl_, data, static_cast<int>(size));
+  if (n > 0) return n;
+  const int err = SSL_get_error(ssl_, n);
+  if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE) {
+    errno = EAGAIN;
+    return -1;
+  }
+  if (err == SSL_ERROR_ZERO_RETURN) return 0;
+  // An EOF without close_notify is how the server ends TLS connections (stream_ops.h).
+  if (err == SSL_ERROR_SYSCALL || err == SSL_ERROR_SSL) {
+    if (errno == ECONNRESET) return -1;
+    return 0;
+  }
+  errno = EIO;
+  return -1;
+}
+
+bool H2TestClient::SubmitSettings(int32_t stream_window) {
   const nghttp2_settings_entry settings[] = {
       {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, static_cast<uint32_t>(stream_window)}};
   return nghttp2_submit_settings(session_, NGHTTP2_FLAG_NONE, settings, 1) == 0;
@@ -106,7 +185,7 @@ int32_t H2TestClient::Submit(const std::string& method, const std::string& path,
                              std::string body, bool content_length, const HeaderList& extra) {
   HeaderList fields = {{":method", method},
                        {":path", path},
-                       {":scheme", "http"},
+                       {":scheme", ssl_ != nullptr ? "https" : "http"},
                        {":authority", "localhost"},
                        {"content-type", "application/x-amz-json-1.1"}};
   if (content_length) fields.emplace_back("content-length", std::to_string(body.size()));
@@ -160,8 +239,7 @@ bool H2TestClient::Step(int timeout_ms) {
   if (out_offset_ < out_.size()) p.events |= POLLOUT;
   if (::poll(&p, 1, timeout_ms) <= 0) return true;
   if (p.revents & POLLOUT) {
-    const ssize_t n = ::send(fd_, out_.data() + out_offset_, out_.size() - out_offset_,
-                             MSG_NOSIGNAL);
+    const ssize_t n = SendSome(out_.data() + out_offset_, out_.size() - out_offset_);
     if (n > 0) out_offset_ += static_cast<size_t>(n);
     if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
       reset_by_peer_ = errno == ECONNRESET || errno == EPIPE;
@@ -170,20 +248,24 @@ bool H2TestClient::Step(int timeout_ms) {
     }
   }
   if (p.revents & (POLLIN | POLLHUP | POLLERR)) {
-    char buf[65536];
-    const ssize_t n = ::recv(fd_, buf, sizeof(buf), 0);
-    if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) {
-      reset_by_peer_ = n < 0 && errno == ECONNRESET;
-      eof_ = true;
-      ::close(fd_);  // like real clients: the server's EOF ends the connection
-      fd_ = -1;
-      return false;
-    }
-    if (n > 0 &&
-        nghttp2_session_mem_recv(session_, reinterpret_cast<uint8_t*>(buf),
-                                 static_cast<size_t>(n)) < 0) {
-      failed_ = true;
-      return false;
+    // TLS may hold decrypted bytes the socket no longer signals: read until it would block.
+    for (;;) {
+      char buf[65536];
+      const ssize_t n = RecvSome(buf, sizeof(buf));
+      if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) {
+        reset_by_peer_ = n < 0 && errno == ECONNRESET;
+        eof_ = true;
+        ::close(fd_);  // like real clients: the server's EOF ends the connection
+        fd_ = -1;
+        return false;
+      }
+      if (n < 0) break;
+      if (nghttp2_session_mem_recv(session_, reinterpret_cast<uint8_t*>(buf),
+                                   static_cast<size_t>(n)) < 0) {
+        failed_ = true;
+        return false;
+      }
+      if (ssl_ == nullptr) break;
     }
   }
   return true;

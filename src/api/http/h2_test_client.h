@@ -1,6 +1,6 @@
 #pragma once
-// Test only: a small blocking HTTP/2 client (nghttp2, cleartext, prior knowledge) that
-// drives one connection from the calling thread. Not thread-safe.
+// Test only: a small blocking HTTP/2 client (nghttp2; cleartext with prior knowledge, or TLS
+// with or without ALPN) that drives one connection from the calling thread. Not thread-safe.
 
 #include <chrono>
 #include <cstdint>
@@ -12,6 +12,8 @@
 #include "api/http/http_types.h"
 
 struct nghttp2_session;
+struct ssl_st;
+struct ssl_ctx_st;
 
 namespace shoal::api::testing {
 
@@ -33,6 +35,12 @@ class H2TestClient {
   // Connects to 127.0.0.1:port and queues the preface and SETTINGS advertising
   // `stream_window` as our initial stream window (65535 = protocol default).
   bool Connect(uint16_t port, int32_t stream_window = 65535);
+  // Like Connect(), over TLS: trusts only `ca_pem`, checks the name "localhost", and offers
+  // ALPN "h2" if `offer_alpn` (else no ALPN at all). False if the handshake fails.
+  bool ConnectTls(uint16_t port, const std::string& ca_pem, bool offer_alpn,
+                  int32_t stream_window = 65535);
+  // The protocol the server chose by ALPN ("" if none).
+  std::string alpn() const;
   // Queues a request; `content_length` adds that header. Returns the stream id (or < 0).
   int32_t Submit(const std::string& method, const std::string& path, std::string body,
                  bool content_length = true, const HeaderList& extra = {});
@@ -62,8 +70,15 @@ class H2TestClient {
   bool Pump(Done done, std::chrono::milliseconds timeout);
   bool Step(int timeout_ms);
   void Fill();
+  bool TcpConnect(uint16_t port);
+  bool SubmitSettings(int32_t stream_window);
+  // Plain or TLS I/O on fd_: bytes moved, 0 on EOF, -1 with errno (EAGAIN: try later).
+  ssize_t SendSome(const char* data, size_t size);
+  ssize_t RecvSome(char* data, size_t size);
 
   int fd_ = -1;
+  ssl_ctx_st* ssl_ctx_ = nullptr;  // owned; TLS only
+  ssl_st* ssl_ = nullptr;          // owned; TLS only
   nghttp2_session* session_ = nullptr;
   std::string out_;
   size_t out_offset_ = 0;

@@ -482,5 +482,6 @@ void StartHttp1Connection(Stream stream, std::string preread, ConnectionContext 
 }
 
 template void StartHttp1Connection<TcpSocket>(TcpSocket, std::string, ConnectionContext);
+template void StartHttp1Connection<TlsStream>(TlsStream, std::string, ConnectionContext);
 
 }  // namespace shoal::api::transport

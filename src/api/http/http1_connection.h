@@ -11,7 +11,7 @@ namespace shoal::api::transport {
 
 // Takes ownership of `stream` and of `preread` (bytes already read from it, parsed first),
 // registers the connection in ctx.registry and serves it on the stream's executor.
-// Thread-safe; returns immediately. Instantiated for TcpSocket (stream_ops.h).
+// Thread-safe; returns immediately. Instantiated for TcpSocket and TlsStream (stream_ops.h).
 template <class Stream>
 void StartHttp1Connection(Stream stream, std::string preread, ConnectionContext ctx);
 

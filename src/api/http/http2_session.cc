@@ -86,7 +86,8 @@ class Http2Session final : public Connection,
 
   asio::any_io_executor executor() { return timer_.get_executor(); }
 
-  // REQUIRES: on executor(). `preread` starts with the client preface.
+  // REQUIRES: on executor(). `preread` is a prefix of the client's bytes (the client
+  // preface first), possibly empty.
   void Run(const std::string& preread);
 
   void Shutdown() override {
@@ -597,5 +598,6 @@ void StartHttp2Session(Stream stream, std::string preread, ConnectionContext ctx
 }
 
 template void StartHttp2Session<TcpSocket>(TcpSocket, std::string, ConnectionContext);
+template void StartHttp2Session<TlsStream>(TlsStream, std::string, ConnectionContext);
 
 }  // namespace shoal::api::transport

@@ -14,6 +14,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -22,6 +23,7 @@
 #include "api/http/connection_registry.h"
 #include "api/http/protocol_sniffer.h"
 #include "api/http/stream_ops.h"
+#include "api/http/tls_context.h"
 
 namespace shoal::api {
 namespace {
@@ -39,8 +41,8 @@ constexpr auto kAcceptRetryDelay = std::chrono::milliseconds(50);
 
 }  // namespace
 
-// Threading: one io_context per I/O thread, each run by exactly one thread. The acceptor
-// lives on context 0 and hands sockets out round-robin. A connection and everything it
+// Threading: one io_context per I/O thread, each run by exactly one thread. The acceptors
+// live on context 0 and hand sockets out round-robin. A connection and everything it
 // does (reads, writes, timers, nghttp2 calls, delivered responses) therefore run on a
 // single thread, so connections need neither strands nor locks; only the Responder (posts
 // to the connection's io_context) and Shutdown() (posts too) cross threads. The cost is
@@ -59,24 +61,38 @@ class HttpServer::Impl {
   Status<HttpErrc> Start();
   void Stop();
   uint16_t port() const { return port_; }
+  uint16_t tls_port() const { return tls_port_; }
 
  private:
-  Status<HttpErrc> Listen();
-  Status<HttpErrc> ResolveEndpoint(tcp::endpoint& endpoint) const;
+  // One listening socket and its accept loop; all on contexts_[0].
+  struct Listener {
+    explicit Listener(asio::io_context& context, bool tls_only_)
+        : acceptor(context), retry_timer(context), tls_only(tls_only_) {}
+    tcp::acceptor acceptor;
+    asio::steady_timer retry_timer;  // back-off after a failed accept
+    bool tls_only;
+    uint16_t port = 0;
+  };
+
+  Status<HttpErrc> MakeTlsContext();
+  Status<HttpErrc> Listen(uint16_t port, bool tls_only);
+  Status<HttpErrc> ResolveEndpoint(uint16_t port, tcp::endpoint& endpoint) const;
   void StartThreads();
-  void Accept();
-  void OnAccept(error_code ec, tcp::socket socket, size_t context_index);
+  void Accept(Listener& listener);
+  void OnAccept(Listener& listener, error_code ec, tcp::socket socket, size_t context_index);
   void JoinThreads();
 
   const HttpServerOptions options_;
   RequestHandler& handler_;
   bool started_ = false;  // Start()/Stop() are called by the owner, not concurrently
   uint16_t port_ = 0;
+  uint16_t tls_port_ = 0;
   std::vector<std::shared_ptr<asio::io_context>> contexts_;
   std::vector<WorkGuard> work_;
-  std::optional<tcp::acceptor> acceptor_;                // on contexts_[0]
-  std::optional<asio::steady_timer> accept_retry_timer_;  // on contexts_[0]
-  size_t next_context_ = 0;                              // only on contexts_[0]'s thread
+  std::shared_ptr<asio::ssl::context> tls_;  // nullptr: cleartext only
+  // [0]: the main port; [1]: the TLS-only port, if any. Used on contexts_[0] only.
+  std::vector<std::unique_ptr<Listener>> listeners_;
+  size_t next_context_ = 0;  // only on contexts_[0]'s thread
   std::shared_ptr<transport::ConnectionRegistry> registry_;
   std::vector<std::thread> threads_;
   std::mutex threads_mu_;
@@ -91,15 +107,22 @@ Status<HttpErrc> HttpServer::Impl::Start() {
     contexts_.push_back(std::make_shared<asio::io_context>());
     work_.push_back(asio::make_work_guard(*contexts_.back()));
   }
-  if (Status<HttpErrc> s = Listen(); !s.ok()) {
-    acceptor_.reset();
+  Status<HttpErrc> s = MakeTlsContext();
+  if (s.ok()) s = Listen(options_.port, /*tls_only=*/false);
+  if (s.ok() && options_.tls_port) s = Listen(*options_.tls_port, /*tls_only=*/true);
+  if (!s.ok()) {
+    listeners_.clear();
+    tls_.reset();
     work_.clear();
     contexts_.clear();
     return s;
   }
+  port_ = listeners_[0]->port;
+  tls_port_ = listeners_.size() > 1 ? listeners_[1]->port : 0;
   registry_ = std::make_shared<transport::ConnectionRegistry>();
-  accept_retry_timer_.emplace(*contexts_[0]);
-  asio::post(*contexts_[0], [this] { Accept(); });  // the acceptor is used on its thread only
+  // The acceptors are used on their thread only.
+  for (auto& listener : listeners_)
+    asio::post(*contexts_[0], [this, l = listener.get()] { Accept(*l); });
   StartThreads();
   started_ = true;
   return Status<HttpErrc>::Ok();
@@ -108,9 +131,9 @@ Status<HttpErrc> HttpServer::Impl::Start() {
 // Accepts numeric IPv4/IPv6 addresses and "localhost" (loopback). Host names are not
 // resolved: a listener address comes from configuration, and a DNS lookup could stall
 // Start().
-Status<HttpErrc> HttpServer::Impl::ResolveEndpoint(tcp::endpoint& endpoint) const {
+Status<HttpErrc> HttpServer::Impl::ResolveEndpoint(uint16_t port, tcp::endpoint& endpoint) const {
   if (options_.host == "localhost") {
-    endpoint = tcp::endpoint(asio::ip::address_v4::loopback(), options_.port);
+    endpoint = tcp::endpoint(asio::ip::address_v4::loopback(), port);
     return Status<HttpErrc>::Ok();
   }
   error_code ec;
@@ -120,32 +143,46 @@ Status<HttpErrc> HttpServer::Impl::ResolveEndpoint(tcp::endpoint& endpoint) cons
                             fmt::format("'{}' is not an IP address: {}", options_.host,
                                         ec.message()));
   }
-  endpoint = tcp::endpoint(address, options_.port);
+  endpoint = tcp::endpoint(address, port);
   return Status<HttpErrc>::Ok();
 }
 
-Status<HttpErrc> HttpServer::Impl::Listen() {
+Status<HttpErrc> HttpServer::Impl::MakeTlsContext() {
+  if (options_.tls_cert_pem.empty() && options_.tls_key_pem.empty()) {
+    if (options_.tls_port)
+      return Status<HttpErrc>(HttpErrc::kTlsSetup, "a TLS port needs a certificate and key");
+    return Status<HttpErrc>::Ok();
+  }
+  auto context = MakeServerTlsContext(PemPair{options_.tls_cert_pem, options_.tls_key_pem});
+  if (!context.ok()) return Status<HttpErrc>(HttpErrc::kTlsSetup, context.message());
+  tls_ = std::move(*context);
+  return Status<HttpErrc>::Ok();
+}
+
+Status<HttpErrc> HttpServer::Impl::Listen(uint16_t port, bool tls_only) {
   tcp::endpoint endpoint;
-  SHOAL_RETURN_IF_ERROR(ResolveEndpoint(endpoint));
-  acceptor_.emplace(*contexts_[0]);
+  SHOAL_RETURN_IF_ERROR(ResolveEndpoint(port, endpoint));
+  auto listener = std::make_unique<Listener>(*contexts_[0], tls_only);
+  tcp::acceptor& acceptor = listener->acceptor;
   error_code ec;
   const char* step = "open";
-  if (acceptor_->open(endpoint.protocol(), ec); !ec) {
+  if (acceptor.open(endpoint.protocol(), ec); !ec) {
     step = "set SO_REUSEADDR";
-    if (acceptor_->set_option(tcp::acceptor::reuse_address(true), ec); !ec) {
+    if (acceptor.set_option(tcp::acceptor::reuse_address(true), ec); !ec) {
       step = "bind";
-      if (acceptor_->bind(endpoint, ec); !ec) {
+      if (acceptor.bind(endpoint, ec); !ec) {
         step = "listen";
-        acceptor_->listen(tcp::acceptor::max_listen_connections, ec);
+        acceptor.listen(tcp::acceptor::max_listen_connections, ec);
       }
     }
   }
-  if (!ec) port_ = acceptor_->local_endpoint(ec).port();
+  if (!ec) listener->port = acceptor.local_endpoint(ec).port();
   if (ec) {
-    return Status<HttpErrc>(
-        HttpErrc::kBindFailed,
-        fmt::format("{} {}:{}: {}", step, options_.host, options_.port, ec.message()));
+    return Status<HttpErrc>(HttpErrc::kBindFailed, fmt::format("{} {}:{}: {}", step,
+                                                               options_.host, port,
+                                                               ec.message()));
   }
+  listeners_.push_back(std::move(listener));
   return Status<HttpErrc>::Ok();
 }
 
@@ -162,21 +199,23 @@ void HttpServer::Impl::StartThreads() {
   }
 }
 
-void HttpServer::Impl::Accept() {
-  if (!acceptor_->is_open()) return;
+void HttpServer::Impl::Accept(Listener& listener) {
+  if (!listener.acceptor.is_open()) return;
   const size_t index = next_context_++ % contexts_.size();
-  acceptor_->async_accept(*contexts_[index], [this, index](error_code ec, tcp::socket socket) {
-    OnAccept(ec, std::move(socket), index);
-  });
+  listener.acceptor.async_accept(
+      *contexts_[index], [this, &listener, index](error_code ec, tcp::socket socket) {
+        OnAccept(listener, ec, std::move(socket), index);
+      });
 }
 
-void HttpServer::Impl::OnAccept(error_code ec, tcp::socket socket, size_t context_index) {
-  if (!acceptor_->is_open()) return;  // Stop() closed it
+void HttpServer::Impl::OnAccept(Listener& listener, error_code ec, tcp::socket socket,
+                                size_t context_index) {
+  if (!listener.acceptor.is_open()) return;  // Stop() closed it
   if (ec) {
     spdlog::warn("http: accept failed: {}", ec.message());
-    accept_retry_timer_->expires_after(kAcceptRetryDelay);
-    accept_retry_timer_->async_wait([this](error_code wait_ec) {
-      if (!wait_ec) Accept();
+    listener.retry_timer.expires_after(kAcceptRetryDelay);
+    listener.retry_timer.async_wait([this, &listener](error_code wait_ec) {
+      if (!wait_ec) Accept(listener);
     });
     return;
   }
@@ -187,23 +226,26 @@ void HttpServer::Impl::OnAccept(error_code ec, tcp::socket socket, size_t contex
   ctx.idle_timeout = std::chrono::seconds(options_.idle_timeout_seconds);
   ctx.io_context = contexts_[context_index];
   ctx.registry = registry_;
+  ctx.tls = tls_;
+  ctx.tls_only = listener.tls_only;
   transport::StartProtocolSniffer(std::move(socket), std::move(ctx));
-  Accept();
+  Accept(listener);
 }
 
 void HttpServer::Impl::Stop() {
   if (!started_) return;
   started_ = false;
   asio::post(*contexts_[0], [this] {
-    error_code ignored;
-    acceptor_->close(ignored);
-    accept_retry_timer_->cancel();
+    for (auto& listener : listeners_) {
+      error_code ignored;
+      listener->acceptor.close(ignored);
+      listener->retry_timer.cancel();
+    }
   });
   registry_->ShutdownAll();  // connections accepted from now on close themselves at once
   work_.clear();             // each io_context returns from run() once its work is done
   JoinThreads();
-  accept_retry_timer_.reset();
-  acceptor_.reset();
+  listeners_.clear();
   contexts_.clear();  // a Responder may keep one alive (not running) a little longer
 }
 
@@ -230,5 +272,7 @@ Status<HttpErrc> HttpServer::Start() { return impl_->Start(); }
 void HttpServer::Stop() { impl_->Stop(); }
 
 uint16_t HttpServer::port() const { return impl_->port(); }
+
+uint16_t HttpServer::tls_port() const { return impl_->tls_port(); }
 
 }  // namespace shoal::api

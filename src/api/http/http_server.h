@@ -1,9 +1,12 @@
 #pragma once
 // One listener that speaks HTTP/1.1 (keep-alive, Expect: 100-continue) and HTTP/2 cleartext
-// with prior knowledge (detected by the client preface) on the same port.
+// with prior knowledge (detected by the client preface) on the same port, and, given a
+// certificate, both over TLS too (detected by the TLS handshake record; ALPN h2/http/1.1),
+// optionally with a second, TLS-only listener.
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "api/http/http_types.h"
@@ -11,7 +14,7 @@
 
 namespace shoal::api {
 
-enum class HttpErrc { kBindFailed, kInvalidAddress };
+enum class HttpErrc { kBindFailed, kInvalidAddress, kTlsSetup };
 
 struct HttpServerOptions {
   // An IPv4/IPv6 literal ("0.0.0.0" and "::" listen on all interfaces) or "localhost".
@@ -25,6 +28,13 @@ struct HttpServerOptions {
   // Idle keep-alive connections are closed after this long (HTTP/2: GOAWAY first).
   // <= 0 disables the timeout.
   int idle_timeout_seconds = 300;
+  // TLS: the PEM certificate (optionally followed by its chain) and private key. Both empty:
+  // cleartext only. Otherwise the main port accepts TLS as well as cleartext.
+  std::string tls_cert_pem;
+  std::string tls_key_pem;
+  // A second listener (same host) that accepts only TLS; 0 picks a free port (see
+  // HttpServer::tls_port()). REQUIRES: a certificate when set.
+  std::optional<uint16_t> tls_port;
 };
 
 // Thread-safety: Start(), Stop() and the destructor are called by the owner, one at a time.
@@ -46,6 +56,8 @@ class HttpServer {
   void Stop();
   // The bound port (useful with port 0). REQUIRES: Start() succeeded.
   uint16_t port() const;
+  // The bound TLS-only port, 0 if there is none. REQUIRES: Start() succeeded.
+  uint16_t tls_port() const;
 
  private:
   class Impl;
