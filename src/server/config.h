@@ -29,6 +29,12 @@ struct ServeConfig {
   // Throughput and request-rate limits: "aws" (AWS's numbers), "off", or "scaled:<factor>"
   // (docs/design/limits.md).
   std::string limits = "aws";
+  // TLS (docs/design/transport.md). The main port always accepts TLS next to cleartext;
+  // tls_port (0 = none) adds a listener that speaks only TLS. Without tls_cert/tls_key (given
+  // together) a self-signed certificate is generated in <data_dir>/tls and reused.
+  uint16_t tls_port = 0;
+  std::string tls_cert;  // PEM certificate (chain) file
+  std::string tls_key;   // PEM private key file
 };
 
 }  // namespace shoal::server

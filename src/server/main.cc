@@ -65,6 +65,13 @@ void AddServeFlags(CLI::App& serve, shoal::server::ServeConfig& c) {
                    ? std::string()
                    : std::string("must be aws, off or scaled:<factor> with 0 < factor <= 1e6");
       });
+  serve.add_option("--tls-port", c.tls_port,
+                   "Extra port that speaks only TLS (0 = none; the main port accepts TLS too)")
+      ->capture_default_str();
+  serve.add_option("--tls-cert", c.tls_cert,
+                   "PEM certificate (chain) for TLS; default: a self-signed one generated in "
+                   "<data-dir>/tls/cert.pem");
+  serve.add_option("--tls-key", c.tls_key, "PEM private key of --tls-cert");
   serve.add_option("--log-level", c.log_level, "trace, debug, info, warn, error or off")
       ->capture_default_str()
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));

@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include "api/http/http_server.h"
+#include "api/http/tls_context.h"
 #include "api/kinesis_handler.h"
 #include "common/clock.h"
 #include "common/fs.h"
@@ -19,6 +20,7 @@ namespace shoal::server {
 namespace {
 
 constexpr char kTokenKeyFile[] = "token.key";
+constexpr char kTlsDir[] = "tls";
 
 // The key that seals pagination tokens, kept in the data directory so tokens survive a
 // restart.
@@ -39,6 +41,35 @@ Result<std::string, ServerErrc> LoadOrCreateTokenKey(FileSystem& fs, const std::
   return std::string(data);
 }
 
+// The certificate and key the transport serves: the user's files, or the self-signed pair
+// in <data_dir>/tls (generated on first use; its path is logged for clients to trust).
+Result<api::PemPair, ServerErrc> LoadTlsCertificate(FileSystem& fs, const Clock& clock,
+                                                    const ServeConfig& config) {
+  if (config.tls_cert.empty() != config.tls_key.empty())
+    return {ServerErrc::kConfig, "--tls-cert and --tls-key must be given together"};
+  if (!config.tls_cert.empty()) {
+    auto cert = fs.ReadAll(config.tls_cert);
+    if (!cert.ok()) {
+      return {ServerErrc::kTls,
+              fmt::format("cannot read --tls-cert {}: {}", config.tls_cert, cert.message())};
+    }
+    auto key = fs.ReadAll(config.tls_key);
+    if (!key.ok()) {
+      return {ServerErrc::kTls,
+              fmt::format("cannot read --tls-key {}: {}", config.tls_key, key.message())};
+    }
+    spdlog::info("TLS certificate: {}", config.tls_cert);
+    return api::PemPair{std::move(*cert), std::move(*key)};
+  }
+  auto files = api::EnsureSelfSignedCertificate(fs, clock, config.data_dir + "/" + kTlsDir);
+  if (!files.ok()) return {ServerErrc::kTls, files.message()};
+  spdlog::info(
+      "TLS: {} self-signed certificate {} (trust it with AWS_CA_BUNDLE, NODE_EXTRA_CA_CERTS "
+      "or aws --ca-bundle)",
+      files->generated ? "generated the" : "using the", files->cert_path);
+  return std::move(files->pem);
+}
+
 }  // namespace
 
 class Server::Impl {
@@ -49,6 +80,7 @@ class Server::Impl {
   Status<ServerErrc> Start();
   void Stop();
   uint16_t port() const { return http_->port(); }
+  uint16_t tls_port() const { return http_->tls_port(); }
 
  private:
   ServeConfig config_;
@@ -135,13 +167,24 @@ Status<ServerErrc> Server::Impl::Start() {
   http_opts.port = config_.port;
   http_opts.io_threads = config_.io_threads;
   http_opts.max_body_bytes = static_cast<uint64_t>(config_.max_body_mib) * 1024 * 1024;
+  auto tls = LoadTlsCertificate(fs_, clock_, config_);
+  if (!tls.ok()) {
+    Stop();
+    return tls.status();
+  }
+  http_opts.tls_cert_pem = std::move(tls->cert_pem);
+  http_opts.tls_key_pem = std::move(tls->key_pem);
+  if (config_.tls_port != 0) http_opts.tls_port = config_.tls_port;
   http_ = std::make_unique<api::HttpServer>(http_opts, *handler_);
   if (auto st = http_->Start(); !st.ok()) {
     Stop();
     return {ServerErrc::kListen, st.message()};
   }
-  spdlog::info("shoal listening on {}:{} (data in {}, {} streams, limits {})", config_.host,
-               http_->port(), config_.data_dir, catalog_->streams().size(), profile->ToString());
+  spdlog::info("shoal listening on {}:{} (http and https; data in {}, {} streams, limits {})",
+               config_.host, http_->port(), config_.data_dir, catalog_->streams().size(),
+               profile->ToString());
+  if (http_->tls_port() != 0)
+    spdlog::info("shoal listening on {}:{} (https only)", config_.host, http_->tls_port());
   return {};
 }
 
@@ -160,5 +203,6 @@ Server::~Server() = default;
 Status<ServerErrc> Server::Start() { return impl_->Start(); }
 void Server::Stop() { impl_->Stop(); }
 uint16_t Server::port() const { return impl_->port(); }
+uint16_t Server::tls_port() const { return impl_->tls_port(); }
 
 }  // namespace shoal::server

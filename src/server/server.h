@@ -10,7 +10,7 @@
 
 namespace shoal::server {
 
-enum class ServerErrc { kDataDir, kCatalog, kStorage, kListen, kConfig };
+enum class ServerErrc { kDataDir, kCatalog, kStorage, kListen, kConfig, kTls };
 
 class Server {
  public:
@@ -22,6 +22,8 @@ class Server {
   // Stops accepting, finishes in-flight requests, closes the catalog. Idempotent.
   void Stop();
   uint16_t port() const;
+  // The TLS-only port (0 when --tls-port is not set).
+  uint16_t tls_port() const;
 
  private:
   class Impl;
