@@ -178,7 +178,10 @@ ssize_t H2TestClient::RecvSome(char* data, size_t size) {
 bool H2TestClient::SubmitSettings(int32_t stream_window) {
   const nghttp2_settings_entry settings[] = {
       {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, static_cast<uint32_t>(stream_window)}};
-  return nghttp2_submit_settings(session_, NGHTTP2_FLAG_NONE, settings, 1) == 0;
+  if (nghttp2_submit_settings(session_, NGHTTP2_FLAG_NONE, settings, 1) != 0) return false;
+  // A larger window applies to the whole connection too.
+  return stream_window <= 65535 ||
+         nghttp2_session_set_local_window_size(session_, NGHTTP2_FLAG_NONE, 0, stream_window) == 0;
 }
 
 int32_t H2TestClient::Submit(const std::string& method, const std::string& path,

@@ -33,7 +33,8 @@ class H2TestClient {
   H2TestClient& operator=(const H2TestClient&) = delete;
 
   // Connects to 127.0.0.1:port and queues the preface and SETTINGS advertising
-  // `stream_window` as our initial stream window (65535 = protocol default).
+  // `stream_window` as our initial stream window (65535 = protocol default; a larger value
+  // raises the connection window to match).
   bool Connect(uint16_t port, int32_t stream_window = 65535);
   // Like Connect(), over TLS: trusts only `ca_pem`, checks the name "localhost", and offers
   // ALPN "h2" if `offer_alpn` (else no ALPN at all). False if the handshake fails.

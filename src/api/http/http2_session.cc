@@ -77,7 +77,10 @@ class Http2Session final : public Connection,
                            public std::enable_shared_from_this<Http2Session<Stream>> {
  public:
   Http2Session(Stream stream, ConnectionContext ctx)
-      : stream_(std::move(stream)), timer_(stream_.get_executor()), ctx_(std::move(ctx)) {}
+      : stream_(std::move(stream)),
+        timer_(stream_.get_executor()),
+        write_timer_(stream_.get_executor()),
+        ctx_(std::move(ctx)) {}
 
   ~Http2Session() override {
     state_ = State::kClosed;  // nothing below may touch the timer or shared_from_this()
@@ -137,10 +140,15 @@ class Http2Session final : public Connection,
   void ArmTimer(std::chrono::seconds timeout);
   void CancelTimer();
   void OnTimeout();
+  void ArmWriteTimer();
 
   Stream stream_;
   asio::steady_timer timer_;  // idle timeout, terminate grace, or linger, by state
   uint64_t timer_generation_ = 0;
+  // A socket write that does not complete within the idle timeout (the peer stopped reading
+  // TCP, e.g. under a streaming response) closes the connection.
+  asio::steady_timer write_timer_;
+  uint64_t write_generation_ = 0;
   ConnectionContext ctx_;
   nghttp2_session* session_ = nullptr;  // owned
   std::unordered_map<int32_t, StreamState> streams_;
@@ -487,9 +495,12 @@ void Http2Session<Stream>::Flush() {
   }
   if (write_buffer_.empty()) return MaybeClose();
   writing_ = true;
+  ArmWriteTimer();
   asio::async_write(stream_, asio::buffer(write_buffer_),
                     [self = this->shared_from_this()](error_code ec, size_t) {
                       self->writing_ = false;
+                      ++self->write_generation_;
+                      self->write_timer_.cancel();
                       if (self->state_ != State::kOpen) return;
                       if (ec) return self->CloseNow();
                       self->Flush();
@@ -548,6 +559,8 @@ void Http2Session<Stream>::CloseNow() {
   if (state_ == State::kClosed) return;
   state_ = State::kClosed;
   CancelTimer();
+  ++write_generation_;
+  write_timer_.cancel();
   CloseStream(stream_);
   CloseSinks();
   streams_.clear();  // nghttp2 is not called again, so nothing refers to them
@@ -577,6 +590,18 @@ template <class Stream>
 void Http2Session<Stream>::CancelTimer() {
   ++timer_generation_;
   timer_.cancel();
+}
+
+template <class Stream>
+void Http2Session<Stream>::ArmWriteTimer() {
+  const uint64_t generation = ++write_generation_;
+  if (ctx_.idle_timeout.count() <= 0) return;
+  write_timer_.expires_after(ctx_.idle_timeout);
+  write_timer_.async_wait([self = this->shared_from_this(), generation](error_code ec) {
+    if (ec || generation != self->write_generation_) return;
+    spdlog::debug("http/2: closing connection: a write did not complete in time");
+    self->CloseNow();
+  });
 }
 
 template <class Stream>

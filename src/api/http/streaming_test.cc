@@ -358,6 +358,39 @@ TEST_F(StreamingTest, Http2FlowControlWindowHoldsBytesInTheSinkUntilTheClientRea
   EXPECT_EQ(client.response(id).close_error, 0u);
 }
 
+TEST_F(StreamingTest, Http2PeerThatStopsReadingTcpIsClosedAfterTheIdleTimeout) {
+  HttpServerOptions options;
+  options.idle_timeout_seconds = 1;
+  StartServer(options);
+  H2TestClient client;
+  ASSERT_TRUE(client.Connect(port(), 256 << 20));  // flow control lets everything through
+  client.Submit("POST", "/stream", "{}");
+  ASSERT_TRUE(client.RunUntil([&] { return handler_.SinkCount() == 1; }));
+  auto sinks = handler_.TakeSinks(1);
+  ASSERT_EQ(sinks.size(), 1u);
+  SinkEvents events = Watch(*sinks[0]);
+  // We stop reading: the server's socket write cannot complete.
+  for (int i = 0; i < 32; ++i) ASSERT_TRUE(sinks[0]->Write(Pattern(kMiB)));
+  ASSERT_TRUE(events.closed->WaitFor());
+  EXPECT_TRUE(sinks[0]->Closed());
+}
+
+TEST_F(StreamingTest, Http1PeerThatStopsReadingIsClosedAfterTheIdleTimeout) {
+  HttpServerOptions options;
+  options.idle_timeout_seconds = 1;
+  StartServer(options);
+  Http1Client client(port());
+  client.SetReceiveBuffer(16 * 1024);
+  Request request = Http1Client::MakeRequest("/stream");
+  client.Write(request);
+  auto sinks = handler_.TakeSinks(1);
+  ASSERT_EQ(sinks.size(), 1u);
+  SinkEvents events = Watch(*sinks[0]);
+  for (int i = 0; i < 32; ++i) ASSERT_TRUE(sinks[0]->Write(Pattern(kMiB)));
+  ASSERT_TRUE(events.closed->WaitFor());
+  EXPECT_TRUE(sinks[0]->Closed());
+}
+
 TEST_F(StreamingTest, Http2ResetStreamClosesTheSink) {
   StartServer();
   H2TestClient client;
