@@ -7,7 +7,9 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
+#include <vector>
 
 #include "common/clock.h"
 #include "service/data_types.h"
@@ -32,7 +34,10 @@ class DataPlane {
  public:
   using PutCallback = std::function<void(SvcResult<PutRecordsResult>)>;
 
-  // `streams`, `engine` and `clock` must outlive the data plane.
+  // `streams`, `engine` and `clock` must outlive the data plane. Installs the streams'
+  // shards-closed hook (so construct it before the service is shared between threads) and
+  // seals the logs of every shard already closed. Once a reshard has returned, its closed
+  // shards' logs are final.
   DataPlane(StreamService& streams, storage::LogEngine& engine, Clock& clock,
             DataPlaneOptions options);
 
@@ -54,6 +59,22 @@ class DataPlane {
 
  private:
   struct Routed;
+  struct PutState;
+  // Appends the entries at `positions` (all routed to open shard `index` of `view`) and
+  // answers the request once its last shard completes. An append refused because a reshard
+  // sealed the shard meanwhile is routed again with a fresh snapshot (`attempt` counts that).
+  void AppendShard(std::shared_ptr<PutState> state, std::shared_ptr<const StreamView> view,
+                   uint32_t index, std::vector<size_t> positions, uint64_t min_counter,
+                   int attempt);
+  void Reroute(std::shared_ptr<PutState> state, std::vector<size_t> positions, int attempt);
+  void FinishShard(PutState& state);
+  // Seals the logs of shards a reshard closed (the shards-closed hook): appends racing with
+  // the reshard are re-routed to the children, and GetRecords reports the end of a closed
+  // shard only once its log is final.
+  void SealShards(uint64_t revision, const std::vector<uint32_t>& shards);
+  // Seals every closed shard of every stream (seals are not persisted).
+  void SealClosedShards();
+  void SealAndWait(const std::vector<storage::ShardKey>& keys);
   SvcResult<Routed> Route(const StreamView& view, const PutRecordsRequest& r) const;
   SvcResult<uint64_t> StartPosition(const StreamView& view, const meta::ShardRecord& shard,
                                     const GetShardIteratorRequest& r) const;

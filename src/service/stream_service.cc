@@ -72,6 +72,13 @@ SvcStatus StreamService::Commit(const meta::Command& cmd) {
   if (std::holds_alternative<meta::DeleteStreamCmd>(cmd) && on_removed_) {
     on_removed_(meta::CommandRevision(cmd));
   }
+  if (const auto* reshard = std::get_if<meta::ReshardCmd>(&cmd); reshard && on_shards_closed_) {
+    std::vector<uint32_t> closed = reshard->closed;
+    for (const auto& s : reshard->new_shards) {
+      if (!s.open()) closed.push_back(s.index);
+    }
+    on_shards_closed_(reshard->revision, closed);
+  }
   return {};
 }
 

@@ -87,6 +87,14 @@ class StreamService {
     on_removed_ = std::move(hook);
   }
 
+  // Called (under the service's lock) right after a reshard has been committed, with the
+  // shards it closed and the ones it created closed (intermediates), so the data plane can
+  // seal their logs. Set before the service is shared between threads.
+  void SetShardsClosedHook(
+      std::function<void(uint64_t revision, const std::vector<uint32_t>& shards)> hook) {
+    on_shards_closed_ = std::move(hook);
+  }
+
   std::string StreamArn(const std::string& name) const;
   const ServiceOptions& options() const { return options_; }
 
@@ -134,6 +142,7 @@ class StreamService {
   // No transition is due before this time (0: unknown, recompute).
   int64_t next_due_ms_ = 0;  // GUARDED_BY(mu_)
   std::function<void(uint64_t)> on_removed_;
+  std::function<void(uint64_t, const std::vector<uint32_t>&)> on_shards_closed_;
 };
 
 // The Kinesis name of a stream status ("CREATING", ...).
