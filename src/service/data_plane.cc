@@ -14,6 +14,13 @@
 
 namespace shoal::service {
 
+std::string ShardSequenceNumber(const meta::ShardRecord& shard, uint64_t counter,
+                                int64_t arrival_ms) {
+  return SequenceNumber{static_cast<uint64_t>(shard.created_ms / 1000), shard.index, counter, 0,
+                        static_cast<uint64_t>(arrival_ms / 1000)}
+      .ToString();
+}
+
 using meta::ShardRecord;
 using meta::StreamStatus;
 
@@ -23,9 +30,7 @@ constexpr char kIteratorKind[] = "I";
 constexpr int64_t kRetentionPassMs = 60'000;
 
 std::string SequenceNumberOf(const ShardRecord& shard, uint64_t counter, int64_t arrival_ms) {
-  return SequenceNumber{static_cast<uint64_t>(shard.created_ms / 1000), shard.index, counter, 0,
-                        static_cast<uint64_t>(arrival_ms / 1000)}
-      .ToString();
+  return ShardSequenceNumber(shard, counter, arrival_ms);
 }
 
 // "Thu Jan 22 01:22:02 UTC 2015", as AWS prints instants in iterator messages.
@@ -399,29 +404,35 @@ SvcResult<uint64_t> DataPlane::StartPosition(const StreamView& view, const Shard
   return seq->counter == SequenceNumber::kMaxCounter ? seq->counter : seq->counter + 1;
 }
 
-SvcResult<std::string> DataPlane::GetShardIterator(const GetShardIteratorRequest& r) {
+SvcResult<ShardCursor> DataPlane::Seek(const GetShardIteratorRequest& r) {
   auto view_or = streams_.View(r.stream);
   if (!view_or.ok()) return view_or.status();
-  const StreamView& view = **view_or;
+  std::shared_ptr<const StreamView> view = *view_or;
   const std::string& account = streams_.options().account_id;
   auto index = ParseShardId(r.shard_id);
   if (!index) {
     return {Errc::kResourceNotFound,
             fmt::format("Could not find shard {} in stream {} under account {}.", r.shard_id,
-                        view.name, account)};
+                        view->name, account)};
   }
-  const ShardRecord* shard = view.FindShard(*index);
-  if (shard == nullptr || view.status == StreamStatus::kCreating) {
+  const ShardRecord* shard = view->FindShard(*index);
+  if (shard == nullptr || view->status == StreamStatus::kCreating) {
     return {Errc::kResourceNotFound,
             fmt::format("Shard {} in stream {} under account {} does not exist",
-                        ShardIdString(*index), view.name, account)};
+                        ShardIdString(*index), view->name, account)};
   }
-  auto pos = StartPosition(view, *shard, r);
+  auto pos = StartPosition(*view, *shard, r);
   if (!pos.ok()) return pos.status();
-  if (!limiter_.AdmitIterator(LimitKeyOf(view, shard->index))) {
-    return {Errc::kProvisionedThroughputExceeded, RateExceeded(view, shard->index)};
+  return ShardCursor{std::move(view), shard->index, *pos};
+}
+
+SvcResult<std::string> DataPlane::GetShardIterator(const GetShardIteratorRequest& r) {
+  auto cursor = Seek(r);
+  if (!cursor.ok()) return cursor.status();
+  if (!limiter_.AdmitIterator(LimitKeyOf(*cursor->view, cursor->shard))) {
+    return {Errc::kProvisionedThroughputExceeded, RateExceeded(*cursor->view, cursor->shard)};
   }
-  return SealIterator(view, shard->index, *pos);
+  return SealIterator(*cursor->view, cursor->shard, cursor->position);
 }
 
 SvcResult<GetRecordsResult> DataPlane::GetRecords(const GetRecordsRequest& r) {
@@ -456,49 +467,56 @@ SvcResult<GetRecordsResult> DataPlane::GetRecords(const GetRecordsRequest& r) {
   if (!limiter_.AdmitRead(lkey)) {
     return {Errc::kProvisionedThroughputExceeded, RateExceeded(*view, index)};
   }
-  storage::ShardKey skey = KeyOf(*view, *shard);
-  auto read = engine_.Read(skey, from, static_cast<size_t>(r.limit.value_or(10000)),
-                           static_cast<size_t>(options_.max_get_records_bytes));
+  auto read = ReadAt(*view, *shard, from, static_cast<size_t>(r.limit.value_or(10000)),
+                     static_cast<size_t>(options_.max_get_records_bytes));
+  if (!read.ok()) return read.status();
+  limiter_.ChargeRead(lkey, read->bytes);
+  if (!read->ended) read->result.next_shard_iterator = SealIterator(*view, index, read->next);
+  return std::move(read->result);
+}
+
+SvcResult<ShardRead> DataPlane::ReadAt(const StreamView& view, const ShardRecord& shard,
+                                       uint64_t from, size_t max_records, size_t max_bytes) {
+  storage::ShardKey skey = KeyOf(view, shard);
+  auto read = engine_.Read(skey, from, max_records, max_bytes);
   if (!read.ok()) return {Errc::kInternal, read.message()};
   auto positions = engine_.Positions(skey);
   if (!positions.ok()) return {Errc::kInternal, positions.message()};
 
-  GetRecordsResult out;
-  out.encryption = view->encryption;
-  out.pin = read->pin;
-  int64_t cutoff = now - view->retention_ms();
-  int64_t bytes_read = 0;
+  int64_t now = clock_.NowMs();
+  ShardRead out;
+  out.result.encryption = view.encryption;
+  out.result.pin = read->pin;
+  int64_t cutoff = now - view.retention_ms();
   for (const auto& rec : read->records) {
     if (rec.arrival_ms < cutoff) continue;  // past retention, even if not yet trimmed
-    bytes_read += static_cast<int64_t>(rec.partition_key.size() + rec.data.size());
-    out.records.push_back(OutRecord{SequenceNumberOf(*shard, rec.counter, rec.arrival_ms),
-                                    rec.arrival_ms, rec.partition_key, rec.data});
+    out.bytes += static_cast<int64_t>(rec.partition_key.size() + rec.data.size());
+    out.result.records.push_back(OutRecord{SequenceNumberOf(shard, rec.counter, rec.arrival_ms),
+                                           rec.arrival_ms, rec.partition_key, rec.data});
   }
-  limiter_.ChargeRead(lkey, bytes_read);
-  uint64_t next = read->next_counter;
-  bool caught_up = next >= positions->durable_next;
+  out.next = read->next_counter;
+  bool caught_up = out.next >= positions->durable_next;
   if (caught_up) {
-    out.millis_behind_latest = 0;
+    out.result.millis_behind_latest = 0;
   } else {
     int64_t last = read->records.empty() ? now : read->records.back().arrival_ms;
-    out.millis_behind_latest = std::max<int64_t>(0, positions->last_arrival_ms - last);
+    out.result.millis_behind_latest = std::max<int64_t>(0, positions->last_arrival_ms - last);
   }
-  if (!shard->open() && positions->sealed && caught_up && out.records.empty()) {
+  if (!shard.open() && positions->sealed && caught_up && out.result.records.empty()) {
     // The end of a closed shard (its log final: no append racing with the reshard is still
-    // in flight): no iterator, and the children to continue with.
-    for (const auto& child : view->shards) {
-      if (child.parent != shard->index && child.adjacent_parent != shard->index) continue;
+    // in flight): the children to continue with.
+    out.ended = true;
+    for (const auto& child : view.shards) {
+      if (child.parent != shard.index && child.adjacent_parent != shard.index) continue;
       ChildShardInfo c;
       c.shard_id = ShardIdString(child.index);
       c.parent_shards.push_back(ShardIdString(*child.parent));
       if (child.adjacent_parent) c.parent_shards.push_back(ShardIdString(*child.adjacent_parent));
       c.starting_hash_key = child.starting_hash_key;
       c.ending_hash_key = child.ending_hash_key;
-      out.child_shards.push_back(std::move(c));
+      out.result.child_shards.push_back(std::move(c));
     }
-    return out;
   }
-  out.next_shard_iterator = SealIterator(*view, index, next);
   return out;
 }
 

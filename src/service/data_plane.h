@@ -30,6 +30,25 @@ struct DataPlaneOptions {
   ShardLimits limits;
 };
 
+// A position in one shard: where GetShardIterator's rules put a reader.
+struct ShardCursor {
+  std::shared_ptr<const StreamView> view;
+  uint32_t shard = 0;     // index into the view's shards (by shard index)
+  uint64_t position = 0;  // the next record counter to read
+};
+
+// One read of a shard from a position (GetRecords without the iterator).
+struct ShardRead {
+  GetRecordsResult result;  // records, MillisBehindLatest, ChildShards at the end; no iterator
+  uint64_t next = 0;        // where the next read continues
+  bool ended = false;       // a closed shard's end: nothing will ever follow
+  int64_t bytes = 0;        // partition keys + data returned
+};
+
+// The AWS-format sequence number of record `counter` of `shard`.
+std::string ShardSequenceNumber(const meta::ShardRecord& shard, uint64_t counter,
+                                int64_t arrival_ms);
+
 class DataPlane {
  public:
   using PutCallback = std::function<void(SvcResult<PutRecordsResult>)>;
@@ -49,6 +68,14 @@ class DataPlane {
 
   SvcResult<std::string> GetShardIterator(const GetShardIteratorRequest& request);
   SvcResult<GetRecordsResult> GetRecords(const GetRecordsRequest& request);
+
+  // GetShardIterator's lookups and starting-position rules, without its rate limit.
+  SvcResult<ShardCursor> Seek(const GetShardIteratorRequest& request);
+  // Reads `shard` of `view` from `from` (records past retention left out), without the
+  // shard's read limits. REQUIRES: `shard` belongs to `view`.
+  SvcResult<ShardRead> ReadAt(const StreamView& view, const meta::ShardRecord& shard,
+                              uint64_t from, size_t max_records, size_t max_bytes);
+  storage::LogEngine& engine() { return engine_; }
 
   // Trims every shard's log to its stream's retention. Returns when to run again.
   int64_t EnforceRetention();
