@@ -197,6 +197,9 @@ void DataPlane::PutRecords(PutRecordsRequest request, PutCallback done) {
       return state->done(std::move(result));
     }
   }
+  if (options_.usage != nullptr) {
+    CountOnDemandWrites(*options_.usage, *view, state->request, routed->by_shard);
+  }
   state->pending = routed->by_shard.size();
 
   for (auto& [index, positions] : routed->by_shard) {
