@@ -393,7 +393,9 @@ SvcResult<GetRecordsResult> DataPlane::GetRecords(const GetRecordsRequest& r) {
                                     rec.arrival_ms, rec.partition_key, rec.data});
   }
   limiter_.ChargeRead(lkey, bytes_read);
-  uint64_t next = read->next_counter;
+  // A position below the shard's first record (TRIM_HORIZON is 0; counters start at 1)
+  // continues from that record, so an empty closed shard ends on the first call.
+  uint64_t next = std::max(read->next_counter, positions->first_counter);
   bool caught_up = next >= positions->durable_next;
   if (caught_up) {
     out.millis_behind_latest = 0;

@@ -98,7 +98,8 @@ async function writer(kinesis, StreamName, keys, acked, state, writerIndex) {
 }
 
 // Reads the stream while it is written, parents before children; stops once `state.stop` is
-// set and two whole passes found nothing new.
+// set and two passes in a row found every shard read to its end (closed) or caught up (open:
+// no records, MillisBehindLatest 0).
 async function follow(kinesis, StreamName, state, out) {
   const iters = new Map();
   const done = new Set();
@@ -110,6 +111,7 @@ async function follow(kinesis, StreamName, state, out) {
     let byId = new Map(shards.map((s) => [s.ShardId, s]));
     let kids = childrenOf(shards);
     let progress = false;
+    const caughtUp = new Set();
     for (const s of shards) {
       if (done.has(s.ShardId) || iters.has(s.ShardId)) continue;
       const parents = [s.ParentShardId, s.AdjacentParentShardId].filter((p) => p && byId.has(p));
@@ -139,10 +141,12 @@ async function follow(kinesis, StreamName, state, out) {
         progress = true;
       } else {
         iters.set(sid, r.NextShardIterator);
+        if (r.Records.length === 0 && r.MillisBehindLatest === 0) caughtUp.add(sid);
       }
     }
     out.shards = byId;
-    if (finishing && !progress) {
+    const settled = shards.every((s) => done.has(s.ShardId) || caughtUp.has(s.ShardId));
+    if (finishing && settled && !progress) {
       quiet += 1;
       if (quiet >= 2) return;
     } else {

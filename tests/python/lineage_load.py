@@ -120,7 +120,8 @@ class LineageFollower:
     """A KCL-style reader running while the writers write: it polls every shard it may read
     (each parent read to its end -- null NextShardIterator -- before its children start, at
     TRIM_HORIZON), discovers new shards with ListShards, and stops once `writers_done` is set
-    and a whole pass found nothing new. `records` holds (shard id, sequence number, data) in
+    and two whole passes in a row found every shard either read to its end (closed) or caught
+    up (open: no records, MillisBehindLatest 0). `records` holds (shard id, sequence number, data) in
     read order; `problems` lists lineage faults (ChildShards disagreeing with the listing, a
     null iterator on an open shard)."""
 
@@ -142,6 +143,7 @@ class LineageFollower:
             self.shards = {s["ShardId"]: s for s in list_all_shards(self.client, self.stream)}
             children_of = _children(self.shards)
             progress = False
+            caught_up = set()
             for sid, s in sorted(self.shards.items()):
                 if sid in done or sid in iters:
                     continue
@@ -178,7 +180,10 @@ class LineageFollower:
                     progress = True
                 else:
                     iters[sid] = nxt
-            if finishing and not progress:
+                    if not r["Records"] and r.get("MillisBehindLatest") == 0:
+                        caught_up.add(sid)
+            settled = all(sid in done or sid in caught_up for sid in self.shards)
+            if finishing and settled and not progress:
                 quiet_after_done += 1
                 if quiet_after_done >= 2:
                     return
