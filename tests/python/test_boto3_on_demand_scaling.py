@@ -127,7 +127,7 @@ class OnDemandScalingTest(unittest.TestCase):
             grown_at = time.monotonic()
             peak = 4
             while time.monotonic() - t0 < 25:
-                time.sleep(0.5)
+                time.sleep(1.0)
                 count = sample()
                 if count > peak:
                     peak, grown_at = count, time.monotonic()
@@ -139,17 +139,17 @@ class OnDemandScalingTest(unittest.TestCase):
         # Idle: back to the minimum once the peak has aged out.
         back_at: Optional[float] = None
         while time.monotonic() - t0 < stopped + 25:
-            time.sleep(0.25)
+            time.sleep(0.5)
             if sample() == 4:
                 back_at = time.monotonic() - t0
                 break
 
-        lines = []
-        prev = None
+        # Every second of the load, then each change of the shard count.
+        lines, prev = [], None
         for t, count, rate in trace:
-            if count != prev:
-                lines.append(f"t={t:5.1f}s open shards={count:2d} accepted≈{rate}/s")
-                prev = count
+            if t <= stopped or count != prev:
+                lines.append(f"t={t:4.1f}s  {count:2d} open shards  {rate:5d} records/s accepted")
+            prev = count
         print(f"\n[on-demand scaling trace] offered ≈{OFFERED_PER_SEC} records/s, load stopped at "
               f"t={stopped:.1f}s\n  " + "\n  ".join(lines))
 
@@ -160,9 +160,10 @@ class OnDemandScalingTest(unittest.TestCase):
         # The minimum needs the load's peak to have aged out: the 4-s peak window (less one
         # 133-ms bucket of rounding) after the last busy sample.
         self.assertGreaterEqual(back_at - stopped, 3.8)
-        # After scaling out, all the offered load got through (4 shards took at most ~800/s).
-        busiest = max(rate for t, count, rate in trace if t < stopped)
-        self.assertGreater(busiest, 1000)
+        # After scaling out, all the offered load gets through: 4 shards take 800/s sustained.
+        scaled = [rate for t, count, rate in trace if t < stopped and count >= 8]
+        self.assertTrue(scaled)
+        self.assertGreater(max(scaled), 1000)
         # Every step was a reshard with lineage: closed parents with children, all listed.
         shards = list_all_shards(kinesis, stream)
         closed = [s for s in shards if "EndingSequenceNumber" in s["SequenceNumberRange"]]
