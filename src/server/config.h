@@ -29,6 +29,12 @@ struct ServeConfig {
   // Throughput and request-rate limits: "aws" (AWS's numbers), "off", or "scaled:<factor>"
   // (docs/design/limits.md).
   std::string limits = "aws";
+  // The on-demand autoscaler (docs/design/autoscaling.md); interval 0 turns it off.
+  int64_t on_demand_scale_interval_ms = 10'000;
+  int64_t on_demand_window_ms = 60'000;
+  int64_t on_demand_cooldown_ms = 60'000;
+  int64_t on_demand_peak_window_ms = 24 * 3'600'000;
+  int64_t on_demand_max_shards = 10'000;
 };
 
 }  // namespace shoal::server

@@ -65,6 +65,23 @@ void AddServeFlags(CLI::App& serve, shoal::server::ServeConfig& c) {
                    ? std::string()
                    : std::string("must be aws, off or scaled:<factor> with 0 < factor <= 1e6");
       });
+  serve.add_option("--on-demand-scale-interval-ms", c.on_demand_scale_interval_ms,
+                   "On-demand autoscaler: how often write usage is sampled and a scaling step "
+                   "decided (0 turns the autoscaler off)")
+      ->capture_default_str()->check(CLI::Range(int64_t{0}, int64_t{3600000}));
+  serve.add_option("--on-demand-window-ms", c.on_demand_window_ms,
+                   "On-demand autoscaler: sustained traffic is the average over this window")
+      ->capture_default_str()->check(CLI::Range(int64_t{1}, int64_t{86400000}));
+  serve.add_option("--on-demand-cooldown-ms", c.on_demand_cooldown_ms,
+                   "On-demand autoscaler: least time between two scaling steps of a stream")
+      ->capture_default_str()->check(CLI::Range(int64_t{0}, int64_t{86400000}));
+  serve.add_option("--on-demand-peak-window-ms", c.on_demand_peak_window_ms,
+                   "On-demand autoscaler: a stream keeps capacity for double its peak sustained "
+                   "write traffic of this long (AWS: 30 days = 2592000000)")
+      ->capture_default_str()->check(CLI::Range(int64_t{1}, int64_t{2592000000}));
+  serve.add_option("--on-demand-max-shards", c.on_demand_max_shards,
+                   "On-demand autoscaler: most open shards an on-demand stream scales out to")
+      ->capture_default_str()->check(CLI::Range(int64_t{4}, int64_t{10000}));
   serve.add_option("--log-level", c.log_level, "trace, debug, info, warn, error or off")
       ->capture_default_str()
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));

@@ -210,6 +210,9 @@ void DataPlane::PutRecords(PutRecordsRequest request, PutCallback done) {
       return state->done(std::move(result));
     }
   }
+  if (options_.usage != nullptr) {
+    CountOnDemandWrites(*options_.usage, *view, state->request, routed->by_shard);
+  }
   state->pending = routed->by_shard.size();
   for (auto& [index, positions] : routed->by_shard) {
     uint64_t min_counter = routed->ordered_shard == index ? routed->min_counter : 0;
@@ -494,7 +497,9 @@ SvcResult<ShardRead> DataPlane::ReadAt(const StreamView& view, const ShardRecord
     out.result.records.push_back(OutRecord{SequenceNumberOf(shard, rec.counter, rec.arrival_ms),
                                            rec.arrival_ms, rec.partition_key, rec.data});
   }
-  out.next = read->next_counter;
+  // A position below the shard's first record (TRIM_HORIZON is 0; counters start at 1)
+  // continues from that record, so an empty closed shard ends on the first call.
+  out.next = std::max(read->next_counter, positions->first_counter);
   bool caught_up = out.next >= positions->durable_next;
   if (caught_up) {
     out.result.millis_behind_latest = 0;

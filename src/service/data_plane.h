@@ -14,6 +14,7 @@
 #include "common/clock.h"
 #include "service/data_types.h"
 #include "service/errors.h"
+#include "service/autoscale/usage_meter.h"
 #include "service/stream_service.h"
 #include "service/throttle/shard_limiter.h"
 #include "storage/log_engine.h"
@@ -28,6 +29,9 @@ struct DataPlaneOptions {
   int64_t max_get_records_bytes = 10 * 1024 * 1024;
   // Per-shard throughput limits (the server passes its --limits profile; off by default here).
   ShardLimits limits;
+  // Where the writes of on-demand streams are counted for the autoscaler (none: not counted).
+  // Must outlive the data plane.
+  UsageMeter* usage = nullptr;
 };
 
 // A position in one shard: where GetShardIterator's rules put a reader.

@@ -256,6 +256,25 @@ TEST_F(ReshardServiceTest, SplitClosesTheParentAndReadersFollowChildShards) {
   }
 }
 
+TEST_F(ReshardServiceTest, AClosedShardThatNeverTookARecordEndsAtOnce) {
+  options_.update_delay_ms = 0;
+  Close();
+  Open();
+  CreateStream(1);
+  // No write before the split: the parent has no log at all.
+  ASSERT_TRUE(streams_->SplitShard({Ref(), "shardId-000000000000",
+                                    FormatUint128(uint128{1} << 127)}).ok());
+  for (auto type : {IteratorType::kTrimHorizon, IteratorType::kLatest}) {
+    auto it = data_->GetShardIterator({Ref(), "shardId-000000000000", type, {}, {}});
+    ASSERT_TRUE(it.ok()) << it.message();
+    auto res = data_->GetRecords({*it, std::nullopt, std::nullopt});
+    ASSERT_TRUE(res.ok()) << res.message();
+    EXPECT_TRUE(res->records.empty());
+    EXPECT_FALSE(res->next_shard_iterator) << "a reader would poll the empty parent forever";
+    EXPECT_EQ(res->child_shards.size(), 2u);
+  }
+}
+
 TEST_F(ReshardServiceTest, MergeChildNamesBothParentsInChildShards) {
   options_.update_delay_ms = 0;
   Close();

@@ -24,6 +24,8 @@
 
 namespace shoal::service {
 
+struct ScalingAction;  // service/autoscale/on_demand_scaler.h
+
 struct ServiceOptions {
   std::string region = "us-east-1";
   std::string account_id = "000000000000";
@@ -68,6 +70,12 @@ class StreamService {
   SvcStatus MergeShards(const MergeShardsRequest& req);
   SvcResult<UpdateShardCountResult> UpdateShardCount(const UpdateShardCountRequest& req);
   SvcStatus UpdateStreamMode(const UpdateStreamModeRequest& req);
+  // One step of the on-demand autoscaler (docs/design/autoscaling.md) as one ReshardCmd, with
+  // the same planners as SplitShard, MergeShards and UpdateShardCount but neither the shard
+  // quota nor the daily UpdateShardCount limit. Fails (and changes nothing) unless stream
+  // `name` is still revision `revision`, ON_DEMAND and ACTIVE and the step's shards are open.
+  SvcStatus ApplyOnDemandScaling(const std::string& name, uint64_t revision,
+                                 const ScalingAction& action);
 
   // Completes every CREATING/UPDATING/DELETING whose time has come (also after a restart:
   // a stream is never left stuck). Returns when the next pending transition is due.
