@@ -16,6 +16,7 @@ namespace shoal::meta {
 enum class StreamStatus : uint8_t { kCreating = 0, kActive = 1, kUpdating = 2, kDeleting = 3 };
 enum class StreamMode : uint8_t { kProvisioned = 0, kOnDemand = 1 };
 enum class EncryptionType : uint8_t { kNone = 0, kKms = 1 };
+enum class ConsumerStatus : uint8_t { kCreating = 0, kActive = 1, kDeleting = 2 };
 
 struct ShardRecord {
   uint32_t index = 0;  // the number in "shardId-%012u"; never reused within a stream

@@ -69,6 +69,10 @@ class StreamService {
   SvcResult<UpdateShardCountResult> UpdateShardCount(const UpdateShardCountRequest& req);
   SvcStatus UpdateStreamMode(const UpdateStreamModeRequest& req);
 
+  // Enhanced fan-out consumers (stream_consumers.cc).
+  // By consumer ARN: kResourceNotFound (AWS text) if no such consumer; the consumer in any status.
+  SvcResult<ConsumerInfo> FindConsumer(const std::string& consumer_arn);
+
   // Completes every CREATING/UPDATING/DELETING whose time has come (also after a restart:
   // a stream is never left stuck). Returns when the next pending transition is due.
   std::optional<int64_t> CompleteDueTransitions();

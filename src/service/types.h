@@ -23,6 +23,20 @@ struct StreamRef {
 
 using TagMap = std::map<std::string, std::string>;
 
+// An enhanced fan-out consumer's status: kCreating, kActive or kDeleting.
+using ConsumerStatus = meta::ConsumerStatus;
+
+// An enhanced fan-out consumer as the service reports it.
+struct ConsumerInfo {
+  std::string arn;  // <stream ARN>/consumer/<name>:<creation epoch seconds>
+  std::string name;
+  std::string stream_name;
+  uint64_t stream_revision = 0;
+  ConsumerStatus status;
+  int64_t created_ms = 0;
+  std::string stream_arn;
+};
+
 struct CreateStreamRequest {
   std::string name;
   std::optional<int64_t> shard_count;
