@@ -31,6 +31,21 @@ struct ShardRecord {
   bool operator==(const ShardRecord&) const = default;
 };
 
+// An enhanced fan-out consumer of a stream (RegisterStreamConsumer). It belongs to one
+// stream revision and disappears with it. Its identity within the stream is its name plus its
+// creation time (the consumer ARN embeds the creation time in seconds), so commands that name
+// a consumer also carry created_ms and can never reach a later consumer of the same name.
+struct ConsumerRecord {
+  std::string name;
+  int64_t created_ms = 0;
+  ConsumerStatus status = ConsumerStatus::kCreating;
+  // When the current CREATING/DELETING state completes (epoch ms); 0 when ACTIVE.
+  int64_t status_until_ms = 0;
+  std::map<std::string, std::string> tags;
+
+  bool operator==(const ConsumerRecord&) const = default;
+};
+
 struct StreamRecord {
   std::string name;
   // Unique for every stream ever created in this catalog, increasing; deleting and
@@ -54,6 +69,8 @@ struct StreamRecord {
   // entries older than 24 h whenever it writes them. (Format version 2.)
   std::vector<int64_t> scaling_ops_ms;
   std::vector<int64_t> mode_switches_ms;
+  // Registered consumers by name. (Format version 3.)
+  std::map<std::string, ConsumerRecord> consumers;
 
   bool operator==(const StreamRecord&) const = default;
 };
