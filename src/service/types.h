@@ -37,6 +37,31 @@ struct ConsumerInfo {
   std::string stream_arn;
 };
 
+struct RegisterStreamConsumerRequest {
+  std::string stream_arn;
+  std::string consumer_name;
+  TagMap tags;
+};
+
+// How DescribeStreamConsumer and DeregisterStreamConsumer name a consumer: by ConsumerARN,
+// or by StreamARN + ConsumerName, or by all three (which must agree).
+struct ConsumerRef {
+  std::optional<std::string> stream_arn;
+  std::optional<std::string> consumer_name;
+  std::optional<std::string> consumer_arn;
+};
+
+struct ListStreamConsumersRequest {
+  std::string stream_arn;
+  std::optional<std::string> next_token;
+  std::optional<int64_t> max_results;
+  std::optional<int64_t> stream_creation_timestamp_ms;
+};
+struct ListStreamConsumersResult {
+  std::vector<ConsumerInfo> consumers;  // by name
+  std::optional<std::string> next_token;
+};
+
 struct CreateStreamRequest {
   std::string name;
   std::optional<int64_t> shard_count;
