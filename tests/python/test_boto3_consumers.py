@@ -437,6 +437,38 @@ class SlowTransitionsTest(ConsumerTestCase):
         self.client.register_stream_consumer(StreamARN=arn(t), ConsumerName="c2")
 
 
+class RateLimitTest(ConsumerTestCase):
+    """--limits aws: DescribeStreamConsumer is limited to 20/s per stream, also by ConsumerARN."""
+
+    @classmethod
+    def setUpClass(cls) -> None:
+        cls.server = ShoalServer(limits="aws", consumer_create_delay_ms=0)
+        super().setUpClass()
+
+    @classmethod
+    def tearDownClass(cls) -> None:
+        cls.server.close()
+
+    def test_describe_by_consumer_arn_is_limited_per_stream(self):
+        s = self.new_stream()
+        t = self.new_stream()
+        a = self.client.register_stream_consumer(StreamARN=arn(s), ConsumerName="c")["Consumer"]
+        b = self.client.register_stream_consumer(StreamARN=arn(t), ConsumerName="c")["Consumer"]
+        throttled = None
+        for _ in range(60):
+            try:
+                self.describe(ConsumerARN=a["ConsumerARN"])
+            except ClientError as exc:
+                throttled = exc.response["Error"]
+                break
+        self.assertIsNotNone(throttled, "60 quick calls were never throttled")
+        self.assertEqual(throttled["Code"], "LimitExceededException")
+        self.assertEqual(throttled["Message"],
+                         f"Rate exceeded for stream {s} under account {ACCOUNT}.")
+        # Another stream's consumer has its own budget.
+        self.assertEqual(self.describe(ConsumerARN=b["ConsumerARN"])["ConsumerName"], "c")
+
+
 class PersistenceTest(ConsumerTestCase):
     """Consumers survive kill -9; interrupted transitions complete after the restart."""
 
