@@ -27,6 +27,16 @@ std::optional<Format> FormatOf(std::string_view content_type) {
   return std::nullopt;
 }
 
+// "<name>" of a (validated) arn:...:stream/<name>/consumer/<consumer>:<seconds>.
+std::string_view StreamOfConsumerArn(std::string_view arn) {
+  size_t start = arn.find(":stream/");
+  size_t end = arn.rfind("/consumer/");
+  if (start == std::string_view::npos || end == std::string_view::npos || end < start + 8) {
+    return {};
+  }
+  return arn.substr(start + 8, end - start - 8);
+}
+
 std::mt19937_64& Rng() {
   thread_local std::mt19937_64 rng(std::random_device{}());
   return rng;
@@ -170,11 +180,14 @@ HttpResponse KinesisHandler::Impl::Run(const HttpRequest& req, Format format, co
     std::string_view stream;
     const Value* name = body.Find("StreamName");
     const Value* arn = body.Find("StreamARN");
+    const Value* consumer = body.Find("ConsumerARN");
     if (name != nullptr && name->kind() == Value::Kind::kString) {
       stream = name->as_string();
     } else if (arn != nullptr && arn->kind() == Value::Kind::kString) {
       stream = arn->as_string();
       stream = stream.substr(stream.rfind('/') + 1);  // arn:...:stream/<name>
+    } else if (consumer != nullptr && consumer->kind() == Value::Kind::kString) {
+      stream = StreamOfConsumerArn(consumer->as_string());
     }
     if (auto st = services_.rates->Admit(op.name, stream); !st.ok()) {
       return Error(format, ToWireError(st.code(), st.message()));

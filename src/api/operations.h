@@ -50,8 +50,10 @@ struct Operation {
 // nullptr for an operation shoal does not serve.
 const Operation* FindOperation(std::string_view name);
 
-// The operation tables of each group (control_plane_ops.cc, data_plane_ops.cc).
+// The operation tables of each group (control_plane_ops.cc, consumer_ops.cc,
+// data_plane_ops.cc).
 std::span<const Operation> ControlPlaneOperations();
+std::span<const Operation> ConsumerOperations();
 std::span<const Operation> DataPlaneOperations();
 
 }  // namespace shoal::api

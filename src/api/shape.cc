@@ -47,6 +47,13 @@ const Pattern kResourceArnPattern{
       static const std::regex re("arn:aws.*:kinesis:.*:\\d{12}:.*stream/\\S+");
       return MatchesRegex(re, s);
     }};
+const Pattern kConsumerArnPattern{
+    "^(arn):aws.*:kinesis:.*:\\d{12}:.*stream\\/[a-zA-Z0-9_.-]+\\/consumer\\/[a-zA-Z0-9_.-]+:[0-9]+",
+    [](std::string_view s) {
+      static const std::regex re(
+          "(arn):aws.*:kinesis:.*:\\d{12}:.*stream/[a-zA-Z0-9_.-]+/consumer/[a-zA-Z0-9_.-]+:[0-9]+");
+      return MatchesRegex(re, s);
+    }};
 const Pattern kStreamIdPattern{"[a-z0-9]{20}-[a-z0-9]{3}", [](std::string_view s) {
   static const std::regex re("[a-z0-9]{20}-[a-z0-9]{3}");
   return MatchesRegex(re, s);
@@ -115,6 +122,8 @@ struct Model {
   Shape stream_arn = String(1, 2048, &kStreamArnPattern);
   Shape resource_arn = String(1, 2048, &kResourceArnPattern);
   Shape stream_id = String(1, 24, &kStreamIdPattern);
+  Shape consumer_name = String(1, 128, &kNamePattern);
+  Shape consumer_arn = String(1, 2048, &kConsumerArnPattern);
   Shape shard_id = String(1, 128, &kNamePattern);
   Shape hash_key = String(0, std::nullopt, &kHashKeyPattern);
   Shape sequence_number = String(0, std::nullopt, &kSequenceNumberPattern);
@@ -229,6 +238,18 @@ struct Model {
     inputs["UpdateStreamMode"] = Struct({{"StreamARN", &stream_arn, true}, StreamId(),
                                          {"StreamModeDetails", &stream_mode_details, true},
                                          {"WarmThroughputMiBps", &natural_int, false}});
+    inputs["RegisterStreamConsumer"] = Struct({{"StreamARN", &stream_arn, true},
+                                               {"ConsumerName", &consumer_name, true},
+                                               StreamId(), {"Tags", &tag_map, false}});
+    Shape consumer_ref = Struct({StreamARN(), {"ConsumerName", &consumer_name, false},
+                                 {"ConsumerARN", &consumer_arn, false}, StreamId()});
+    inputs["DeregisterStreamConsumer"] = consumer_ref;
+    inputs["DescribeStreamConsumer"] = consumer_ref;
+    inputs["ListStreamConsumers"] = Struct({{"StreamARN", &stream_arn, true},
+                                            {"NextToken", &next_token, false},
+                                            {"MaxResults", &limit_10000, false},
+                                            {"StreamCreationTimestamp", &timestamp, false},
+                                            StreamId()});
     inputs["DescribeLimits"] = Struct({});
     inputs["DescribeAccountSettings"] = Struct({});
   }

@@ -17,6 +17,8 @@ struct ServeConfig {
   int64_t create_delay_ms = 500;
   int64_t delete_delay_ms = 500;
   int64_t update_delay_ms = 500;
+  int64_t consumer_create_delay_ms = 500;
+  int64_t consumer_delete_delay_ms = 500;
   int64_t shard_limit = 20000;
   int64_t on_demand_stream_limit = 50;
   int64_t max_body_mib = 16;

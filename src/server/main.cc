@@ -34,6 +34,12 @@ void AddServeFlags(CLI::App& serve, shoal::server::ServeConfig& c) {
       ->capture_default_str()->check(CLI::Range(int64_t{0}, int64_t{600000}));
   serve.add_option("--update-delay-ms", c.update_delay_ms, "How long a stream stays UPDATING")
       ->capture_default_str()->check(CLI::Range(int64_t{0}, int64_t{600000}));
+  serve.add_option("--consumer-create-delay-ms", c.consumer_create_delay_ms,
+                   "How long a new stream consumer stays CREATING")
+      ->capture_default_str()->check(CLI::Range(int64_t{0}, int64_t{600000}));
+  serve.add_option("--consumer-delete-delay-ms", c.consumer_delete_delay_ms,
+                   "How long a deregistered stream consumer stays DELETING")
+      ->capture_default_str()->check(CLI::Range(int64_t{0}, int64_t{600000}));
   serve.add_option("--shard-limit", c.shard_limit, "Account quota of open provisioned shards")
       ->capture_default_str()->check(CLI::Range(int64_t{1}, int64_t{1000000}));
   serve.add_option("--on-demand-stream-limit", c.on_demand_stream_limit,

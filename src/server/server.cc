@@ -111,6 +111,8 @@ Status<ServerErrc> Server::Impl::Start() {
   opts.create_delay_ms = config_.create_delay_ms;
   opts.delete_delay_ms = config_.delete_delay_ms;
   opts.update_delay_ms = config_.update_delay_ms;
+  opts.consumer_create_delay_ms = config_.consumer_create_delay_ms;
+  opts.consumer_delete_delay_ms = config_.consumer_delete_delay_ms;
   opts.shard_limit = config_.shard_limit;
   opts.on_demand_stream_limit = config_.on_demand_stream_limit;
   opts.next_token_ttl_ms = config_.next_token_ttl_seconds * 1000;

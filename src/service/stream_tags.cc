@@ -49,6 +49,12 @@ TagText CheckTagText(std::string_view text) {
   return result;
 }
 
+// Resource ARNs (tags) name a consumer when they hold "/consumer/" after the stream name.
+bool IsConsumerArn(const std::string& arn) {
+  size_t stream = arn.find(":stream/");
+  return stream != std::string::npos && arn.find("/consumer/", stream) != std::string::npos;
+}
+
 bool Modifiable(const StreamRecord& s) {
   return s.status == StreamStatus::kActive || s.status == StreamStatus::kUpdating;
 }
@@ -137,6 +143,7 @@ SvcResult<ListTagsForStreamResult> StreamService::ListTagsForStream(
 SvcStatus StreamService::TagResource(const std::string& arn, const TagMap& tags) {
   Lock lock(mu_);
   CompleteDueLocked(clock_.NowMs());
+  if (IsConsumerArn(arn)) return TagConsumer(arn, tags);
   auto s = ResolveArn(arn);
   if (!s.ok()) return s.status();
   return SetTags(**s, tags);
@@ -146,6 +153,7 @@ SvcStatus StreamService::UntagResource(const std::string& arn,
                                        const std::vector<std::string>& keys) {
   Lock lock(mu_);
   CompleteDueLocked(clock_.NowMs());
+  if (IsConsumerArn(arn)) return UntagConsumer(arn, keys);
   auto s = ResolveArn(arn);
   if (!s.ok()) return s.status();
   return UnsetTags(**s, keys);
@@ -155,6 +163,12 @@ SvcResult<std::vector<std::pair<std::string, std::string>>> StreamService::ListT
     const std::string& arn) {
   Lock lock(mu_);
   CompleteDueLocked(clock_.NowMs());
+  if (IsConsumerArn(arn)) {
+    auto hit = ResolveConsumerArn(arn);
+    if (!hit.ok()) return hit.status();
+    const auto& tags = hit->consumer->tags;
+    return std::vector<std::pair<std::string, std::string>>(tags.begin(), tags.end());
+  }
   auto s = ResolveArn(arn);
   if (!s.ok()) return s.status();
   return std::vector<std::pair<std::string, std::string>>((*s)->tags.begin(), (*s)->tags.end());
