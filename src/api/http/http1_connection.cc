@@ -2,23 +2,28 @@
 
 #include <limits>
 #include <optional>
+#include <sstream>
 #include <string_view>
+#include <vector>
 
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/string.hpp>
+#include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include "api/http/connection_registry.h"
 #include "api/http/header_util.h"
 #include "api/http/responder.h"
 #include "api/http/stream_ops.h"
+#include "api/http/streaming_body.h"
 
 namespace shoal::api::transport {
 namespace {
@@ -38,6 +43,12 @@ constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
 constexpr auto kLingerTimeout = std::chrono::seconds(5);
 constexpr uint64_t kMaxLingerBytes = 64ull << 20;
 constexpr size_t kLingerReadSize = 64 * 1024;
+// Streaming responses: payload bytes taken from the sink per socket write, and how much of
+// the next (pipelined) request we read ahead while streaming; reading is what notices a
+// peer that went away while the producer is quiet.
+constexpr size_t kMaxStreamBatch = 256 * 1024;
+constexpr size_t kStreamReadSize = 4096;
+constexpr std::string_view kLastChunk = "0\r\n\r\n";
 
 std::string_view ToStd(beast::string_view s) { return {s.data(), s.size()}; }
 
@@ -55,6 +66,7 @@ bool IsHttpParseError(const error_code& ec) {
 //   kReadHeader --Content-Length > limit--> kHandling (body_too_large, keep_alive_ = false)
 //   kHandling --response--> kWriting --keep-alive--> kReadHeader
 //   kWriting --close--> kLingering --peer EOF / timeout / byte limit--> kClosed
+//   kHandling --streaming response--> kStreaming --last chunk written--> (as kWriting)
 //   kReadHeader/kReadBody --malformed--> kWriting (400/431, close)
 //   any --I/O error / idle timeout / Shutdown()--> kClosed
 template <class Stream>
@@ -81,7 +93,15 @@ class Http1Connection final : public Connection,
   }
 
  private:
-  enum class State { kReadHeader, kReadBody, kHandling, kWriting, kLingering, kClosed };
+  enum class State {
+    kReadHeader,
+    kReadBody,
+    kHandling,
+    kWriting,
+    kStreaming,
+    kLingering,
+    kClosed
+  };
 
   void ReadHeader();
   void OnHeader(error_code ec);
@@ -94,8 +114,15 @@ class Http1Connection final : public Connection,
   void Reject(unsigned status);
   void Write();
   void OnWritten(error_code ec);
+  void StartStreaming(int status, HttpResponse response);
+  void StreamStep();
+  void StreamWrite(size_t payload_bytes);
+  void OnStreamWritten(error_code ec);
+  void StreamRead();
+  void OnStreamRead(error_code ec, size_t n);
   void Linger();
   void LingerRead();
+  void OnLingerRead(error_code ec, size_t n);
   void CloseNow();
   void ArmTimer(std::chrono::seconds timeout);
   void CancelTimer();
@@ -112,6 +139,17 @@ class Http1Connection final : public Connection,
   bool keep_alive_ = true;  // of the current exchange
   uint64_t request_id_ = 0;  // of the request in kHandling; stale answers are dropped
   uint64_t linger_bytes_ = 0;
+  // kStreaming. Pieces are written one chunk each (HTTP/1.0: unframed, ended by close).
+  //   stream_out_ holds the bytes of the write in flight (the header goes out with the first);
+  //   the read in flight (stream_reading_) reads ahead into buffer_ and notices peer EOF.
+  std::shared_ptr<StreamingBody> sink_;
+  std::string stream_out_;
+  size_t stream_payload_in_flight_ = 0;  // sink bytes in stream_out_
+  bool chunked_ = true;
+  bool stream_writing_ = false;
+  bool stream_reading_ = false;
+  bool stream_end_queued_ = false;   // the end of the body is in stream_out_
+  bool stream_end_written_ = false;  // ... and was handed to the socket
 };
 
 template <class Stream>
@@ -215,9 +253,17 @@ void Http1Connection<Stream>::Dispatch(bool body_too_large) {
 
 template <class Stream>
 void Http1Connection<Stream>::OnResponse(uint64_t request_id, HttpResponse response) {
-  if (state_ != State::kHandling || request_id != request_id_) return;  // closed meanwhile
+  if (state_ != State::kHandling || request_id != request_id_) {  // closed meanwhile
+    if (response.stream_body) response.stream_body(StreamingBody::MakeClosed(ctx_.io_context));
+    return;
+  }
   const int status = (response.status >= 100 && response.status <= 999) ? response.status : 500;
   keep_alive_ = keep_alive_ && !response.close_connection;
+  if (response.stream_body) {
+    if (StatusAllowsBody(status)) return StartStreaming(status, std::move(response));
+    std::exchange(response.stream_body, nullptr)(StreamingBody::MakeClosed(ctx_.io_context));
+    response.body.clear();
+  }
   response_ = {};
   response_.version(version_);
   response_.result(static_cast<unsigned>(status));
@@ -262,6 +308,112 @@ void Http1Connection<Stream>::OnWritten(error_code ec) {
   ReadHeader();
 }
 
+// ---- streaming responses -----------------------------------------------------------------
+
+template <class Stream>
+void Http1Connection<Stream>::StartStreaming(int status, HttpResponse response) {
+  chunked_ = version_ >= 11;
+  if (!chunked_) keep_alive_ = false;  // HTTP/1.0: the body ends when we close
+  bhttp::response<bhttp::empty_body> header;
+  header.version(version_);
+  header.result(static_cast<unsigned>(status));
+  for (auto& [name, value] : response.headers) {
+    if (IsTransportOwnedHeader(name)) continue;
+    header.insert(name, value);
+  }
+  if (chunked_) header.chunked(true);
+  header.keep_alive(keep_alive_);
+  std::ostringstream os;
+  os << header.base();
+  stream_out_ = std::move(os).str();
+  state_ = State::kStreaming;
+  stream_payload_in_flight_ = 0;
+  stream_writing_ = stream_end_queued_ = stream_end_written_ = false;
+  // The sink keeps us alive while the producer holds it (we may have no I/O in flight while
+  // it is quiet), until the sink is closed.
+  sink_ = std::make_shared<StreamingBody>(ctx_.io_context,
+                                          [self = this->shared_from_this()] { self->StreamStep(); });
+  StreamWrite(0);  // the header, right away
+  response.stream_body(sink_);
+}
+
+// Runs after every event of kStreaming (sink wake-up, write or read completion) and starts
+// whatever is due: the next write, the next read-ahead, or the exit from kStreaming.
+template <class Stream>
+void Http1Connection<Stream>::StreamStep() {
+  if (state_ != State::kStreaming) return;
+  if (!stream_writing_ && !stream_end_queued_) {
+    std::vector<std::string> pieces;
+    const size_t payload = sink_->TakePieces(kMaxStreamBatch, pieces);
+    for (const std::string& piece : pieces) {
+      if (chunked_) fmt::format_to(std::back_inserter(stream_out_), "{:x}\r\n", piece.size());
+      stream_out_ += piece;
+      if (chunked_) stream_out_ += "\r\n";
+    }
+    if (sink_->FinishedAndEmpty()) {
+      stream_end_queued_ = true;
+      if (chunked_) stream_out_ += kLastChunk;
+    }
+    if (!stream_out_.empty()) StreamWrite(payload);
+  }
+  if (stream_end_written_) {
+    sink_->Close();  // the transport is done with it
+    if (!keep_alive_) return Linger();
+    if (stream_reading_) return ArmTimer(ctx_.idle_timeout);  // its completion brings us back
+    sink_.reset();
+    return ReadHeader();
+  }
+  if (!stream_writing_) CancelTimer();  // waiting for the producer is not the peer's fault
+  // Read ahead only while nothing of the next request is buffered: a read in flight when the
+  // stream ends is waited for, and a pipelining client that sent its whole next request
+  // would never complete it.
+  if (!stream_reading_ && buffer_.size() == 0) StreamRead();
+}
+
+template <class Stream>
+void Http1Connection<Stream>::StreamWrite(size_t payload_bytes) {
+  stream_writing_ = true;
+  stream_payload_in_flight_ = payload_bytes;
+  ArmTimer(ctx_.idle_timeout);  // a client that stops reading must not pin us forever
+  asio::async_write(stream_, asio::buffer(stream_out_),
+                    [self = this->shared_from_this()](error_code ec, size_t) {
+                      self->OnStreamWritten(ec);
+                    });
+}
+
+template <class Stream>
+void Http1Connection<Stream>::OnStreamWritten(error_code ec) {
+  stream_writing_ = false;
+  if (state_ != State::kStreaming) return;
+  if (ec) return CloseNow();
+  stream_out_.clear();
+  sink_->Sent(std::exchange(stream_payload_in_flight_, 0));
+  if (stream_end_queued_) stream_end_written_ = true;
+  StreamStep();
+}
+
+template <class Stream>
+void Http1Connection<Stream>::StreamRead() {
+  stream_reading_ = true;
+  stream_.async_read_some(buffer_.prepare(kStreamReadSize),
+                          [self = this->shared_from_this()](error_code ec, size_t n) {
+                            self->OnStreamRead(ec, n);
+                          });
+}
+
+template <class Stream>
+void Http1Connection<Stream>::OnStreamRead(error_code ec, size_t n) {
+  stream_reading_ = false;
+  if (state_ == State::kLingering) return OnLingerRead(ec, n);
+  if (state_ != State::kStreaming) return;
+  // EOF counts as the peer going away: HTTP clients do not half-close while they wait.
+  if (ec) return CloseNow();
+  buffer_.commit(n);  // the start of the next request, parsed once the stream ends
+  StreamStep();
+}
+
+// ---- closing -----------------------------------------------------------------------------
+
 template <class Stream>
 void Http1Connection<Stream>::Linger() {
   state_ = State::kLingering;
@@ -269,19 +421,23 @@ void Http1Connection<Stream>::Linger() {
   buffer_.consume(buffer_.size());
   linger_bytes_ = 0;
   ArmTimer(kLingerTimeout);
-  LingerRead();
+  if (!stream_reading_) LingerRead();  // else the streaming read in flight lingers for us
 }
 
 template <class Stream>
 void Http1Connection<Stream>::LingerRead() {
   stream_.async_read_some(buffer_.prepare(kLingerReadSize),
                           [self = this->shared_from_this()](error_code ec, size_t n) {
-                            if (self->state_ != State::kLingering) return;
-                            self->linger_bytes_ += n;
-                            if (ec || self->linger_bytes_ > kMaxLingerBytes)
-                              return self->CloseNow();
-                            self->LingerRead();
+                            self->OnLingerRead(ec, n);
                           });
+}
+
+template <class Stream>
+void Http1Connection<Stream>::OnLingerRead(error_code ec, size_t n) {
+  if (state_ != State::kLingering) return;
+  linger_bytes_ += n;
+  if (ec || linger_bytes_ > kMaxLingerBytes) return CloseNow();
+  LingerRead();
 }
 
 template <class Stream>
@@ -290,6 +446,7 @@ void Http1Connection<Stream>::CloseNow() {
   state_ = State::kClosed;
   CancelTimer();
   CloseStream(stream_);
+  if (sink_ != nullptr) sink_->Close();  // the peer is gone: Closed(), callbacks run
   // The parser stays: an async_read still in flight writes into it until its handler runs;
   // it goes with the connection, which the pending handlers keep alive.
 }

@@ -19,6 +19,7 @@
 #include "api/http/header_util.h"
 #include "api/http/responder.h"
 #include "api/http/stream_ops.h"
+#include "api/http/streaming_body.h"
 #include "common/status.h"
 
 namespace shoal::api::transport {
@@ -54,6 +55,8 @@ struct StreamState {
   bool goaway_after_response = false;  // close_connection
   std::string response_body;
   size_t response_offset = 0;
+  // A streaming response's body (ReadStreamBody); closed when the stream goes away.
+  std::shared_ptr<StreamingBody> sink;
 };
 
 // One HTTP/2 connection. All members, and every nghttp2 call, run on the stream's executor
@@ -64,6 +67,11 @@ struct StreamState {
 // nor to write)--> kLingering --(peer EOF / timeout)--> kClosed; any --error--> kClosed.
 // A terminating GOAWAY (Shutdown(), idle timeout) drops unanswered streams; a graceful one
 // (close_connection) is sent after that response and lets other streams finish.
+//
+// Streaming responses: the data provider (ReadStreamBody) copies from the stream's sink as
+// far as flow control lets nghttp2 ask, and returns NGHTTP2_ERR_DEFERRED when the sink is
+// empty; the sink's wake-up (OnSinkReady) resumes the stream and flushes. A sink is closed
+// when its stream closes, when END_STREAM went out, on Terminate() and on CloseNow().
 template <class Stream>
 class Http2Session final : public Connection,
                            public std::enable_shared_from_this<Http2Session<Stream>> {
@@ -104,6 +112,9 @@ class Http2Session final : public Connection,
   static ssize_t ReadResponseBody(nghttp2_session*, int32_t stream_id, uint8_t* buf,
                                   size_t length, uint32_t* data_flags, nghttp2_data_source*,
                                   void* user);
+  static ssize_t ReadStreamBody(nghttp2_session*, int32_t stream_id, uint8_t* buf,
+                                size_t length, uint32_t* data_flags, nghttp2_data_source*,
+                                void* user);
 
   bool InitSession();
   void Feed(const char* data, size_t size);
@@ -119,6 +130,8 @@ class Http2Session final : public Connection,
   void Dispatch(int32_t stream_id, StreamState& stream);
   void OnResponse(int32_t stream_id, HttpResponse response);
   void SubmitResponse(int32_t stream_id, StreamState& stream, HttpResponse response);
+  void OnSinkReady(int32_t stream_id);
+  void CloseSinks();
   void UpdateIdleTimer();
   void ArmTimer(std::chrono::seconds timeout);
   void CancelTimer();
@@ -219,6 +232,7 @@ int Http2Session<Stream>::OnFrameSend(nghttp2_session*, const nghttp2_frame* fra
   auto it = self->streams_.find(frame->hd.stream_id);
   if (it == self->streams_.end()) return 0;
   // Our response is complete.
+  if (it->second.sink != nullptr) it->second.sink->Close();
   if (it->second.reset_after_response) self->pending_resets_.push_back(frame->hd.stream_id);
   if (it->second.goaway_after_response) self->pending_goaway_ = true;
   return 0;
@@ -228,7 +242,10 @@ template <class Stream>
 int Http2Session<Stream>::OnStreamClose(nghttp2_session*, int32_t stream_id, uint32_t,
                                         void* user) {
   auto* self = static_cast<Http2Session*>(user);
-  self->streams_.erase(stream_id);  // a late Responder for it finds nothing and drops
+  auto it = self->streams_.find(stream_id);
+  if (it == self->streams_.end()) return 0;
+  if (it->second.sink != nullptr) it->second.sink->Close();  // e.g. RST_STREAM from the peer
+  self->streams_.erase(it);  // a late Responder for it finds nothing and drops
   if (self->streams_.empty()) self->UpdateIdleTimer();
   return 0;
 }
@@ -251,6 +268,23 @@ ssize_t Http2Session<Stream>::ReadResponseBody(nghttp2_session*, int32_t stream_
     stream.response_offset = 0;
   }
   return static_cast<ssize_t>(n);
+}
+
+template <class Stream>
+ssize_t Http2Session<Stream>::ReadStreamBody(nghttp2_session*, int32_t stream_id, uint8_t* buf,
+                                             size_t length, uint32_t* data_flags,
+                                             nghttp2_data_source*, void* user) {
+  auto* self = static_cast<Http2Session*>(user);
+  auto it = self->streams_.find(stream_id);
+  if (it == self->streams_.end() || it->second.sink == nullptr)
+    return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
+  const StreamingBody::ReadResult read = it->second.sink->Read(buf, length);
+  if (read.end) {
+    *data_flags |= NGHTTP2_DATA_FLAG_EOF;
+  } else if (read.bytes == 0) {
+    return NGHTTP2_ERR_DEFERRED;  // OnSinkReady() resumes it
+  }
+  return static_cast<ssize_t>(read.bytes);
 }
 
 // ---- requests and responses ------------------------------------------------------------
@@ -286,9 +320,11 @@ void Http2Session<Stream>::Dispatch(int32_t stream_id, StreamState& stream) {
 
 template <class Stream>
 void Http2Session<Stream>::OnResponse(int32_t stream_id, HttpResponse response) {
-  if (state_ != State::kOpen) return;
   auto it = streams_.find(stream_id);
-  if (it == streams_.end()) return;  // reset by the client meanwhile
+  if (state_ != State::kOpen || it == streams_.end()) {  // reset by the client meanwhile
+    if (response.stream_body) response.stream_body(StreamingBody::MakeClosed(ctx_.io_context));
+    return;
+  }
   SubmitResponse(stream_id, it->second, std::move(response));
   Flush();
 }
@@ -297,7 +333,9 @@ template <class Stream>
 void Http2Session<Stream>::SubmitResponse(int32_t stream_id, StreamState& stream,
                                           HttpResponse response) {
   const int status = (response.status >= 100 && response.status <= 999) ? response.status : 500;
-  const bool has_body = StatusAllowsBody(status) && !response.body.empty();
+  auto stream_body = std::move(response.stream_body);
+  const bool streaming = stream_body != nullptr && StatusAllowsBody(status);
+  const bool has_body = !streaming && StatusAllowsBody(status) && !response.body.empty();
   std::vector<std::pair<std::string, std::string>> fields;
   fields.reserve(response.headers.size() + 2);
   fields.emplace_back(":status", std::to_string(status));
@@ -305,7 +343,7 @@ void Http2Session<Stream>::SubmitResponse(int32_t stream_id, StreamState& stream
     if (name.empty() || name[0] == ':' || IsTransportOwnedHeader(name)) continue;
     fields.emplace_back(AsciiLower(name), std::move(value));
   }
-  if (status >= 200 && status != 204)
+  if (status >= 200 && status != 204 && !streaming)
     fields.emplace_back("content-length", std::to_string(has_body ? response.body.size() : 0));
   std::vector<nghttp2_nv> nva;
   nva.reserve(fields.size());
@@ -320,13 +358,39 @@ void Http2Session<Stream>::SubmitResponse(int32_t stream_id, StreamState& stream
   stream.goaway_after_response = response.close_connection;
   nghttp2_data_provider provider{};
   provider.read_callback = &Http2Session::ReadResponseBody;
+  if (streaming) {
+    provider.read_callback = &Http2Session::ReadStreamBody;
+    stream.sink = std::make_shared<StreamingBody>(
+        ctx_.io_context,
+        [self = this->shared_from_this(), stream_id] { self->OnSinkReady(stream_id); });
+  }
   const int rv = nghttp2_submit_response(session_, stream_id, nva.data(), nva.size(),
-                                         has_body ? &provider : nullptr);
+                                         has_body || streaming ? &provider : nullptr);
   if (rv != 0) {
     spdlog::debug("http/2: cannot submit response: {}", nghttp2_strerror(rv));
     IgnoreError(nghttp2_submit_rst_stream(session_, NGHTTP2_FLAG_NONE, stream_id,
                                           NGHTTP2_INTERNAL_ERROR));
+    if (stream.sink != nullptr) stream.sink->Close();
   }
+  if (stream_body) {
+    stream_body(stream.sink != nullptr ? stream.sink
+                                       : StreamingBody::MakeClosed(ctx_.io_context));
+  }
+}
+
+template <class Stream>
+void Http2Session<Stream>::OnSinkReady(int32_t stream_id) {
+  if (state_ != State::kOpen) return;
+  if (streams_.find(stream_id) == streams_.end()) return;  // closed meanwhile
+  // Fails harmlessly when the stream is not deferred (nghttp2 will ask again anyway).
+  IgnoreError(nghttp2_session_resume_data(session_, stream_id));
+  Flush();
+}
+
+template <class Stream>
+void Http2Session<Stream>::CloseSinks() {
+  for (auto& [id, stream] : streams_)
+    if (stream.sink != nullptr) stream.sink->Close();
 }
 
 // ---- I/O ---------------------------------------------------------------------------------
@@ -461,6 +525,7 @@ template <class Stream>
 void Http2Session<Stream>::Terminate(uint32_t error_code) {
   if (terminating_) return;
   terminating_ = true;
+  CloseSinks();  // streams are dropped: their producers stop now
   IgnoreError(nghttp2_session_terminate_session(session_, error_code));
   ArmTimer(kTerminateGrace);  // a peer that stops reading must not hold us forever
   Flush();
@@ -471,6 +536,7 @@ void Http2Session<Stream>::Terminate(uint32_t error_code) {
 template <class Stream>
 void Http2Session<Stream>::Linger() {
   state_ = State::kLingering;
+  CloseSinks();
   ShutdownSend(stream_);
   ArmTimer(kLingerTimeout);
   DoRead();
@@ -482,6 +548,7 @@ void Http2Session<Stream>::CloseNow() {
   state_ = State::kClosed;
   CancelTimer();
   CloseStream(stream_);
+  CloseSinks();
   streams_.clear();  // nghttp2 is not called again, so nothing refers to them
 }
 
