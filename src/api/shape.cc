@@ -162,6 +162,9 @@ struct Model {
                             {"PartitionKey", &partition_key, true}});
   Shape put_entries = List(&put_entry, 1, 500);
   Shape scaling_type = Enum({"UNIFORM_SCALING"});
+  Shape starting_position = Struct({{"Type", &iterator_type, true},
+                                    {"SequenceNumber", &sequence_number, false},
+                                    {"Timestamp", &timestamp, false}});
 
   Field StreamName() { return {"StreamName", &stream_name, false}; }
   Field StreamARN() { return {"StreamARN", &stream_arn, false}; }
@@ -250,6 +253,10 @@ struct Model {
                                             {"MaxResults", &limit_10000, false},
                                             {"StreamCreationTimestamp", &timestamp, false},
                                             StreamId()});
+    inputs["SubscribeToShard"] = Struct({{"ConsumerARN", &consumer_arn, true},
+                                         {"ShardId", &shard_id, true},
+                                         {"StartingPosition", &starting_position, true},
+                                         StreamId()});
     inputs["DescribeLimits"] = Struct({});
     inputs["DescribeAccountSettings"] = Struct({});
   }

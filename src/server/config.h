@@ -26,6 +26,9 @@ struct ServeConfig {
   int worker_threads = 2;
   int64_t next_token_ttl_seconds = 300;
   int64_t iterator_ttl_seconds = 300;
+  // Enhanced fan-out: a SubscribeToShard stream's lifetime (AWS: 5 min) and idle heartbeat.
+  int64_t subscription_lifetime_ms = 300'000;
+  int64_t subscription_heartbeat_ms = 1'000;
   std::string durability = "sync";  // "sync" (fdatasync before acknowledging) or "flush"
   std::string log_level = "info";
   // Throughput and request-rate limits: "aws" (AWS's numbers), "off", or "scaled:<factor>"

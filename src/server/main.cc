@@ -57,6 +57,13 @@ void AddServeFlags(CLI::App& serve, shoal::server::ServeConfig& c) {
   serve.add_option("--iterator-ttl-seconds", c.iterator_ttl_seconds,
                    "Lifetime of shard iterators (AWS: 300)")
       ->capture_default_str()->check(CLI::Range(int64_t{1}, int64_t{86400}));
+  serve.add_option("--subscription-lifetime-ms", c.subscription_lifetime_ms,
+                   "How long a SubscribeToShard event stream lasts before the client must "
+                   "resubscribe (AWS: 300000)")
+      ->capture_default_str()->check(CLI::Range(int64_t{1000}, int64_t{86400000}));
+  serve.add_option("--subscription-heartbeat-ms", c.subscription_heartbeat_ms,
+                   "An idle SubscribeToShard stream gets an empty event this often")
+      ->capture_default_str()->check(CLI::Range(int64_t{10}, int64_t{60000}));
   serve.add_option("--durability", c.durability,
                    "sync: acknowledge writes once fdatasync'ed (survives power loss); flush: once "
                    "written to the OS (survives a process crash only)")

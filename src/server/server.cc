@@ -13,6 +13,7 @@
 #include "service/autoscale/autoscaler.h"
 #include "service/background_loop.h"
 #include "service/data_plane.h"
+#include "service/fanout/fan_out.h"
 #include "service/throttle/request_limiter.h"
 #include "storage/log_engine.h"
 
@@ -64,6 +65,7 @@ class Server::Impl {
   std::unique_ptr<service::StreamService> streams_;
   std::unique_ptr<service::UsageMeter> usage_;  // on-demand write counters (data_ uses it)
   std::unique_ptr<service::DataPlane> data_;
+  std::unique_ptr<service::FanOut> fanout_;  // enhanced fan-out (SubscribeToShard)
   std::unique_ptr<service::RequestLimiter> requests_;  // control-plane rates
   std::unique_ptr<service::BackgroundLoop> transitions_;
   std::unique_ptr<service::BackgroundLoop> retention_;
@@ -142,8 +144,13 @@ Status<ServerErrc> Server::Impl::Start() {
       60'000);
   retention_->Start();
   StartAutoscaler(*profile);
-  handler_ = std::make_unique<api::KinesisHandler>(api::Services{*streams_, *data_, requests_.get()}, clock_,
-                                                   config_.worker_threads);
+  service::FanOutOptions fan_opts;
+  fan_opts.lifetime_ms = config_.subscription_lifetime_ms;
+  fan_opts.heartbeat_ms = config_.subscription_heartbeat_ms;
+  fanout_ = std::make_unique<service::FanOut>(*streams_, *data_, clock_, fan_opts);
+  handler_ = std::make_unique<api::KinesisHandler>(
+      api::Services{*streams_, *data_, requests_.get(), fanout_.get()}, clock_,
+      config_.worker_threads);
   api::HttpServerOptions http_opts;
   http_opts.host = config_.host;
   http_opts.port = config_.port;
@@ -197,6 +204,7 @@ void Server::Impl::Stop() {
   // Reverse order of Start: no new requests, then no running ones, then no state changes.
   if (http_) http_->Stop();
   if (handler_) handler_->Stop();
+  if (fanout_) fanout_->Stop();
   if (retention_) retention_->Stop();
   if (autoscaling_) autoscaling_->Stop();
   if (transitions_) transitions_->Stop();
