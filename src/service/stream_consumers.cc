@@ -172,7 +172,7 @@ SvcResult<ConsumerInfo> StreamService::RegisterStreamConsumer(
                         "once.",
                         options_.account_id, options_.max_creating_consumers)};
   }
-  SHOAL_RETURN_IF_ERROR(ValidateTags(req.consumer_name, req.tags, req.tags.size()));
+  SHOAL_RETURN_IF_ERROR(ValidateTags(req.consumer_name, req.tags, req.tags.size(), "consumer"));
   ConsumerRecord c;
   c.name = req.consumer_name;
   c.created_ms = ConsumerCreationMs(s.name, c.name, now);
@@ -338,7 +338,7 @@ SvcStatus StreamService::TagConsumer(const std::string& arn, const TagMap& tags)
   }
   TagMap merged = c.tags;
   for (const auto& [k, v] : tags) merged[k] = v;
-  SHOAL_RETURN_IF_ERROR(ValidateTags(c.name, tags, merged.size()));
+  SHOAL_RETURN_IF_ERROR(ValidateTags(c.name, tags, merged.size(), "consumer"));
   if (merged == c.tags) return {};
   return Commit(meta::SetConsumerTagsCmd{s.name, s.revision, c.name, c.created_ms, merged});
 }

@@ -392,7 +392,11 @@ TEST_F(StreamConsumersTest, TagsOnConsumerArns) {
   EXPECT_EQ(svc_->TagResource(c->arn, {{"bad%", "v"}}).code(), Errc::kInvalidArgument);
   TagMap many;
   for (int i = 0; i < 50; ++i) many["k" + std::to_string(i)] = "v";
-  EXPECT_EQ(svc_->TagResource(c->arn, many).code(), Errc::kInvalidArgument);  // 51 with team
+  auto too_many = svc_->TagResource(c->arn, many);  // 51 with "team"
+  EXPECT_EQ(too_many.code(), Errc::kInvalidArgument);
+  EXPECT_EQ(too_many.message(),
+            "Failed to add tags to consumer c under account 000000000000 because a given consumer "
+            "cannot have more than 50 tags associated with it.");
   EXPECT_EQ(Register("s", "d", {{"a\tb", "v"}}).code(), Errc::kInvalidArgument);
   EXPECT_EQ(svc_->ListTagsForResource(Arn("s") + "/consumer/c:1").code(),
             Errc::kResourceNotFound);

@@ -138,8 +138,10 @@ class StreamService {
   SvcStatus Commit(const meta::Command& cmd);
   SvcStatus ChangeRetention(const RetentionRequest& req, bool increase);
   SvcStatus SetTags(const meta::StreamRecord& s, const TagMap& tags);
-  // Checks tag text and the per-stream count (`total_after` tags once applied).
-  SvcStatus ValidateTags(const std::string& stream, const TagMap& tags, size_t total_after) const;
+  // Checks tag text and the per-resource count (`total_after` tags once applied); messages
+  // name the resource as "<kind> <name>" (kind "stream" or "consumer").
+  SvcStatus ValidateTags(const std::string& name, const TagMap& tags, size_t total_after,
+                         std::string_view kind = "stream") const;
   SvcStatus UnsetTags(const meta::StreamRecord& s, const std::vector<std::string>& keys);
   SvcResult<EnhancedMonitoringResult> ChangeMonitoring(const EnhancedMonitoringRequest& r,
                                                        bool enable);

@@ -61,8 +61,8 @@ bool Modifiable(const StreamRecord& s) {
 
 }  // namespace
 
-SvcStatus StreamService::ValidateTags(const std::string& stream, const TagMap& tags,
-                                      size_t total_after) const {
+SvcStatus StreamService::ValidateTags(const std::string& name, const TagMap& tags,
+                                      size_t total_after, std::string_view kind) const {
   TagText worst = TagText::kOk;
   for (const auto& [k, v] : tags) worst = std::max({worst, CheckTagText(k), CheckTagText(v)});
   if (worst == TagText::kInvalid) {
@@ -72,16 +72,16 @@ SvcStatus StreamService::ValidateTags(const std::string& stream, const TagMap& t
   }
   if (worst == TagText::kPercent) {
     return {Errc::kInvalidArgument,
-            fmt::format("Failed to add tags to stream {} under account {} because some tags "
+            fmt::format("Failed to add tags to {} {} under account {} because some tags "
                         "contained illegal characters. The allowed characters are Unicode "
                         "letters, white-spaces, '_',',','/','=','+','-','@',':'.",
-                        stream, options_.account_id)};
+                        kind, name, options_.account_id)};
   }
   if (total_after > kMaxTagsPerStream) {
     return {Errc::kInvalidArgument,
-            fmt::format("Failed to add tags to stream {} under account {} because a given "
-                        "stream cannot have more than {} tags associated with it.",
-                        stream, options_.account_id, kMaxTagsPerStream)};
+            fmt::format("Failed to add tags to {} {} under account {} because a given "
+                        "{} cannot have more than {} tags associated with it.",
+                        kind, name, options_.account_id, kind, kMaxTagsPerStream)};
   }
   return {};
 }
