@@ -1,5 +1,7 @@
 #include "api/bind.h"
 
+#include <array>
+
 #include <cmath>
 
 namespace shoal::api {
@@ -107,5 +109,20 @@ void WriteEnhancedMonitoring(Writer& w, const std::vector<std::string>& metrics)
 const char* EncryptionTypeName(meta::EncryptionType e) {
   return e == meta::EncryptionType::kKms ? "KMS" : "NONE";
 }
+
+std::optional<service::IteratorType> IteratorTypeOf(const std::string& s) {
+  using T = service::IteratorType;
+  static const std::array<std::pair<const char*, T>, 5> kTypes = {{
+      {"AT_SEQUENCE_NUMBER", T::kAtSequenceNumber},
+      {"AFTER_SEQUENCE_NUMBER", T::kAfterSequenceNumber},
+      {"TRIM_HORIZON", T::kTrimHorizon},
+      {"LATEST", T::kLatest},
+      {"AT_TIMESTAMP", T::kAtTimestamp},
+  }};
+  for (const auto& [name, type] : kTypes)
+    if (s == name) return type;
+  return std::nullopt;
+}
+
 
 }  // namespace shoal::api

@@ -11,6 +11,7 @@
 
 #include "api/codec/value.h"
 #include "api/codec/writer.h"
+#include "service/data_types.h"
 #include "service/types.h"
 
 namespace shoal::api {
@@ -28,5 +29,8 @@ void WriteShard(Writer& w, const service::ShardInfo& shard);
 void WriteStreamModeDetails(Writer& w, meta::StreamMode mode);
 void WriteEnhancedMonitoring(Writer& w, const std::vector<std::string>& metrics);
 const char* EncryptionTypeName(meta::EncryptionType e);
+
+// The ShardIteratorType (or StartingPosition.Type) enum value; nullopt for another string.
+std::optional<service::IteratorType> IteratorTypeOf(const std::string& s);
 
 }  // namespace shoal::api

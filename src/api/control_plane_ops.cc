@@ -382,7 +382,8 @@ constexpr Operation kOperations[] = {
 std::span<const Operation> ControlPlaneOperations() { return kOperations; }
 
 const Operation* FindOperation(std::string_view name) {
-  for (auto table : {ControlPlaneOperations(), DataPlaneOperations()}) {
+  for (auto table : {ControlPlaneOperations(), ConsumerOperations(), DataPlaneOperations(),
+                     StreamingOperations()}) {
     for (const auto& op : table)
       if (op.name == name) return &op;
   }

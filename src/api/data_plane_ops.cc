@@ -6,6 +6,7 @@
 #include "api/bind.h"
 #include "api/operations.h"
 #include "api/put_records_fast.h"
+#include "api/record_writer.h"
 
 namespace shoal::api {
 namespace {
@@ -99,20 +100,6 @@ bool PutRecordsJsonFast(std::string_view body, Services& svc, AsyncDone done) {
   return true;
 }
 
-std::optional<service::IteratorType> IteratorTypeOf(const std::string& s) {
-  using T = service::IteratorType;
-  static const std::array<std::pair<const char*, T>, 5> kTypes = {{
-      {"AT_SEQUENCE_NUMBER", T::kAtSequenceNumber},
-      {"AFTER_SEQUENCE_NUMBER", T::kAfterSequenceNumber},
-      {"TRIM_HORIZON", T::kTrimHorizon},
-      {"LATEST", T::kLatest},
-      {"AT_TIMESTAMP", T::kAtTimestamp},
-  }};
-  for (const auto& [name, type] : kTypes)
-    if (s == name) return type;
-  return std::nullopt;
-}
-
 Outcome GetShardIterator(const Value& in, Format format, Services& svc, Writer& w) {
   service::GetShardIteratorRequest r;
   r.stream = StreamRefOf(in);
@@ -129,28 +116,6 @@ Outcome GetShardIterator(const Value& in, Format format, Services& svc, Writer& 
   return std::nullopt;
 }
 
-void WriteChildShards(Writer& w, const std::vector<service::ChildShardInfo>& children) {
-  w.BeginArray();
-  for (const auto& c : children) {
-    w.BeginObject();
-    w.Key("ShardId");
-    w.String(c.shard_id);
-    w.Key("ParentShards");
-    w.BeginArray();
-    for (const auto& p : c.parent_shards) w.String(p);
-    w.EndArray();
-    w.Key("HashKeyRange");
-    w.BeginObject();
-    w.Key("StartingHashKey");
-    w.String(FormatUint128(c.starting_hash_key));
-    w.Key("EndingHashKey");
-    w.String(FormatUint128(c.ending_hash_key));
-    w.EndObject();
-    w.EndObject();
-  }
-  w.EndArray();
-}
-
 Outcome GetRecords(const Value& in, Format, Services& svc, Writer& w) {
   service::GetRecordsRequest r;
   r.shard_iterator = *OptString(in, "ShardIterator");
@@ -158,29 +123,9 @@ Outcome GetRecords(const Value& in, Format, Services& svc, Writer& w) {
   r.stream_arn = OptString(in, "StreamARN");
   auto res = svc.data.GetRecords(r);
   if (!res.ok()) return ToWireError(res.code(), res.message());
-  size_t bytes = 0;
-  for (const auto& rec : res->records) bytes += rec.data.size() * 4 / 3 + rec.partition_key.size() + 160;
-  w.Reserve(bytes + 1024);
+  w.Reserve(EstimateRecordsBytes(*res));
   w.BeginObject();
-  w.Key("Records");
-  w.BeginArray();
-  for (const auto& rec : res->records) {
-    w.BeginObject();
-    w.Key("SequenceNumber");
-    w.String(rec.sequence_number);
-    w.Key("ApproximateArrivalTimestamp");
-    w.TimestampMs(rec.arrival_ms);
-    w.Key("Data");
-    w.Blob(rec.data);
-    w.Key("PartitionKey");
-    w.String(rec.partition_key);
-    if (res->encryption == meta::EncryptionType::kKms) {
-      w.Key("EncryptionType");
-      w.String("KMS");
-    }
-    w.EndObject();
-  }
-  w.EndArray();
+  WriteRecords(w, *res);
   if (res->next_shard_iterator) {
     w.Key("NextShardIterator");
     w.String(*res->next_shard_iterator);

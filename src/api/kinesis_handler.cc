@@ -27,6 +27,16 @@ std::optional<Format> FormatOf(std::string_view content_type) {
   return std::nullopt;
 }
 
+// "<name>" of a (validated) arn:...:stream/<name>/consumer/<consumer>:<seconds>.
+std::string_view StreamOfConsumerArn(std::string_view arn) {
+  size_t start = arn.find(":stream/");
+  size_t end = arn.rfind("/consumer/");
+  if (start == std::string_view::npos || end == std::string_view::npos || end < start + 8) {
+    return {};
+  }
+  return arn.substr(start + 8, end - start - 8);
+}
+
 std::mt19937_64& Rng() {
   thread_local std::mt19937_64 rng(std::random_device{}());
   return rng;
@@ -61,6 +71,8 @@ class KinesisHandler::Impl {
 
  private:
   HttpResponse Run(const HttpRequest& req, Format format, const Operation& op);
+  // A streaming operation: an error response, or 200 with the event stream as its body.
+  HttpResponse RunStream(const HttpRequest& req, Format format, const Operation& op);
   void RunAsync(HttpRequest req, Format format, const Operation& op, Responder respond);
   // Parses, authenticates and validates the body into `out`; the error response otherwise.
   std::optional<HttpResponse> Decode(const HttpRequest& req, Format format, const Operation& op,
@@ -101,6 +113,11 @@ void KinesisHandler::Impl::Handle(HttpRequest req, Responder respond) {
   }
   if (op->run_async != nullptr) {
     RunAsync(std::move(req), *format, *op, std::move(respond));
+    return;
+  }
+  if (op->run_stream != nullptr) {
+    boost::asio::post(pool_, [this, req = std::move(req), respond = std::move(respond), format,
+                              op]() mutable { respond(RunStream(req, *format, *op)); });
     return;
   }
   // The request is moved into the task; `this` outlives it because Stop() joins the pool.
@@ -170,11 +187,14 @@ HttpResponse KinesisHandler::Impl::Run(const HttpRequest& req, Format format, co
     std::string_view stream;
     const Value* name = body.Find("StreamName");
     const Value* arn = body.Find("StreamARN");
+    const Value* consumer = body.Find("ConsumerARN");
     if (name != nullptr && name->kind() == Value::Kind::kString) {
       stream = name->as_string();
     } else if (arn != nullptr && arn->kind() == Value::Kind::kString) {
       stream = arn->as_string();
       stream = stream.substr(stream.rfind('/') + 1);  // arn:...:stream/<name>
+    } else if (consumer != nullptr && consumer->kind() == Value::Kind::kString) {
+      stream = StreamOfConsumerArn(consumer->as_string());
     }
     if (auto st = services_.rates->Admit(op.name, stream); !st.ok()) {
       return Error(format, ToWireError(st.code(), st.message()));
@@ -183,6 +203,20 @@ HttpResponse KinesisHandler::Impl::Run(const HttpRequest& req, Format format, co
   std::unique_ptr<Writer> out = NewWriter(format);
   if (auto err = op.run(body, format, services_, *out)) return Error(format, *err);
   return Respond(200, format, op.has_output ? out->Finish() : std::string(), nullptr);
+}
+
+HttpResponse KinesisHandler::Impl::RunStream(const HttpRequest& req, Format format,
+                                             const Operation& op) {
+  Value body;
+  if (auto err = Decode(req, format, op, body)) return std::move(*err);
+  StreamProducer producer;
+  if (auto err = op.run_stream(body, format, services_, &producer)) return Error(format, *err);
+  HttpResponse r = Respond(200, format, std::string(), nullptr);
+  for (auto& [name, value] : r.headers) {
+    if (name == "content-type") value = "application/vnd.amazon.eventstream";
+  }
+  r.stream_body = std::move(producer);
+  return r;
 }
 
 std::string KinesisHandler::Impl::ErrorBody(Format format, const WireError& err) {

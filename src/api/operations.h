@@ -12,7 +12,9 @@
 #include "api/codec/writer.h"
 #include "api/errors.h"
 #include "api/shape.h"
+#include "api/http/http_types.h"
 #include "service/data_plane.h"
+#include "service/fanout/fan_out.h"
 #include "service/stream_service.h"
 #include "service/throttle/request_limiter.h"
 
@@ -24,7 +26,12 @@ struct Services {
   service::DataPlane& data;
   // Control-plane rate limits; nullptr: none.
   service::RequestLimiter* rates = nullptr;
+  // Enhanced fan-out (SubscribeToShard); nullptr: not served.
+  service::FanOut* fanout = nullptr;
 };
+
+// Writes a streaming operation's response body once the transport has sent the headers.
+using StreamProducer = std::function<void(std::shared_ptr<BodySink>)>;
 
 // Completes an asynchronous operation: an error, or the output body (empty for operations
 // without output). Runs exactly once, on any thread.
@@ -45,13 +52,20 @@ struct Operation {
   // Optional fast path for JSON bodies (asynchronous operations only): returns false, having
   // done nothing, when the body is not one it handles; the general path then runs.
   bool (*run_json_fast)(std::string_view body, Services& services, AsyncDone done) = nullptr;
+  // Streaming operations (SubscribeToShard): runs on a worker thread; an error (answered as a
+  // normal error response), or the producer of the event stream, set in `out`.
+  std::optional<WireError> (*run_stream)(const Value& body, Format format, Services& services,
+                                         StreamProducer* out) = nullptr;
 };
 
 // nullptr for an operation shoal does not serve.
 const Operation* FindOperation(std::string_view name);
 
-// The operation tables of each group (control_plane_ops.cc, data_plane_ops.cc).
+// The operation tables of each group (control_plane_ops.cc, consumer_ops.cc,
+// data_plane_ops.cc, subscribe_op.cc).
 std::span<const Operation> ControlPlaneOperations();
+std::span<const Operation> ConsumerOperations();
 std::span<const Operation> DataPlaneOperations();
+std::span<const Operation> StreamingOperations();
 
 }  // namespace shoal::api

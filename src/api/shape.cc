@@ -47,6 +47,13 @@ const Pattern kResourceArnPattern{
       static const std::regex re("arn:aws.*:kinesis:.*:\\d{12}:.*stream/\\S+");
       return MatchesRegex(re, s);
     }};
+const Pattern kConsumerArnPattern{
+    "^(arn):aws.*:kinesis:.*:\\d{12}:.*stream\\/[a-zA-Z0-9_.-]+\\/consumer\\/[a-zA-Z0-9_.-]+:[0-9]+",
+    [](std::string_view s) {
+      static const std::regex re(
+          "(arn):aws.*:kinesis:.*:\\d{12}:.*stream/[a-zA-Z0-9_.-]+/consumer/[a-zA-Z0-9_.-]+:[0-9]+");
+      return MatchesRegex(re, s);
+    }};
 const Pattern kStreamIdPattern{"[a-z0-9]{20}-[a-z0-9]{3}", [](std::string_view s) {
   static const std::regex re("[a-z0-9]{20}-[a-z0-9]{3}");
   return MatchesRegex(re, s);
@@ -115,6 +122,8 @@ struct Model {
   Shape stream_arn = String(1, 2048, &kStreamArnPattern);
   Shape resource_arn = String(1, 2048, &kResourceArnPattern);
   Shape stream_id = String(1, 24, &kStreamIdPattern);
+  Shape consumer_name = String(1, 128, &kNamePattern);
+  Shape consumer_arn = String(1, 2048, &kConsumerArnPattern);
   Shape shard_id = String(1, 128, &kNamePattern);
   Shape hash_key = String(0, std::nullopt, &kHashKeyPattern);
   Shape sequence_number = String(0, std::nullopt, &kSequenceNumberPattern);
@@ -153,6 +162,9 @@ struct Model {
                             {"PartitionKey", &partition_key, true}});
   Shape put_entries = List(&put_entry, 1, 500);
   Shape scaling_type = Enum({"UNIFORM_SCALING"});
+  Shape starting_position = Struct({{"Type", &iterator_type, true},
+                                    {"SequenceNumber", &sequence_number, false},
+                                    {"Timestamp", &timestamp, false}});
 
   Field StreamName() { return {"StreamName", &stream_name, false}; }
   Field StreamARN() { return {"StreamARN", &stream_arn, false}; }
@@ -229,6 +241,22 @@ struct Model {
     inputs["UpdateStreamMode"] = Struct({{"StreamARN", &stream_arn, true}, StreamId(),
                                          {"StreamModeDetails", &stream_mode_details, true},
                                          {"WarmThroughputMiBps", &natural_int, false}});
+    inputs["RegisterStreamConsumer"] = Struct({{"StreamARN", &stream_arn, true},
+                                               {"ConsumerName", &consumer_name, true},
+                                               StreamId(), {"Tags", &tag_map, false}});
+    Shape consumer_ref = Struct({StreamARN(), {"ConsumerName", &consumer_name, false},
+                                 {"ConsumerARN", &consumer_arn, false}, StreamId()});
+    inputs["DeregisterStreamConsumer"] = consumer_ref;
+    inputs["DescribeStreamConsumer"] = consumer_ref;
+    inputs["ListStreamConsumers"] = Struct({{"StreamARN", &stream_arn, true},
+                                            {"NextToken", &next_token, false},
+                                            {"MaxResults", &limit_10000, false},
+                                            {"StreamCreationTimestamp", &timestamp, false},
+                                            StreamId()});
+    inputs["SubscribeToShard"] = Struct({{"ConsumerARN", &consumer_arn, true},
+                                         {"ShardId", &shard_id, true},
+                                         {"StartingPosition", &starting_position, true},
+                                         StreamId()});
     inputs["DescribeLimits"] = Struct({});
     inputs["DescribeAccountSettings"] = Struct({});
   }

@@ -28,7 +28,22 @@ struct Model {
       return !streams.contains(c->record.name) && c->record.revision > last_revision;
     }
     auto it = streams.find(CommandStreamName(cmd));
-    return it != streams.end() && it->second.revision == CommandRevision(cmd);
+    if (it == streams.end() || it->second.revision != CommandRevision(cmd)) return false;
+    const auto& consumers = it->second.consumers;
+    if (const auto* c = std::get_if<RegisterConsumerCmd>(&cmd)) {
+      return !c->consumer.name.empty() && !consumers.contains(c->consumer.name);
+    }
+    auto has = [&](const std::string& name, int64_t created_ms) {
+      auto found = consumers.find(name);
+      return found != consumers.end() && found->second.created_ms == created_ms;
+    };
+    if (const auto* c = std::get_if<SetConsumerStatusCmd>(&cmd))
+      return has(c->consumer, c->consumer_created_ms);
+    if (const auto* c = std::get_if<DeregisterConsumerCmd>(&cmd))
+      return has(c->consumer, c->consumer_created_ms);
+    if (const auto* c = std::get_if<SetConsumerTagsCmd>(&cmd))
+      return has(c->consumer, c->consumer_created_ms);
+    return true;
   }
 
   // REQUIRES: Valid(cmd).
@@ -76,6 +91,16 @@ struct Model {
               s.status_until_ms = c.status_until_ms;
               s.mode_switches_ms = c.mode_switches_ms;
             },
+            [&](const RegisterConsumerCmd& c) {
+              streams[c.name].consumers[c.consumer.name] = c.consumer;
+            },
+            [&](const SetConsumerStatusCmd& c) {
+              ConsumerRecord& consumer = streams[c.name].consumers[c.consumer];
+              consumer.status = c.status;
+              consumer.status_until_ms = c.status_until_ms;
+            },
+            [&](const DeregisterConsumerCmd& c) { streams[c.name].consumers.erase(c.consumer); },
+            [&](const SetConsumerTagsCmd& c) { streams[c.name].consumers[c.consumer].tags = c.tags; },
         },
         cmd);
   }
@@ -95,6 +120,7 @@ class RandomCommands {
   Command Next(const Model& model) {
     std::string name = Pick({"alpha", "beta", "gamma", "delta", "epsilon"});
     uint64_t revision = RevisionFor(model, name);
+    if (Chance(0.3)) return NextConsumerCommand(model, name, revision);
     switch (Uniform(0, 9)) {
       case 0:
       case 1: {
@@ -126,6 +152,30 @@ class RandomCommands {
         }
         return SetShardLevelMetricsCmd{name, revision, metrics};
       }
+    }
+  }
+
+  // A consumer command; usually naming an existing consumer with its creation time.
+  Command NextConsumerCommand(const Model& model, const std::string& name, uint64_t revision) {
+    std::string consumer = Pick({"app-1", "app.2", "c", "d"});
+    int64_t created_ms = Uniform(0, 3) * 1000;
+    auto it = model.streams.find(name);
+    if (it != model.streams.end() && Chance(0.8)) {
+      auto found = it->second.consumers.find(consumer);
+      if (found != it->second.consumers.end()) created_ms = found->second.created_ms;
+    }
+    switch (Uniform(0, 3)) {
+      case 0:
+        return RegisterConsumerCmd{name, revision, testing::SampleConsumer(consumer, created_ms)};
+      case 1:
+        return SetConsumerStatusCmd{name, revision, consumer, created_ms,
+                                    static_cast<ConsumerStatus>(Uniform(0, 2)),
+                                    Uniform(0, 1'000'000)};
+      case 2:
+        return DeregisterConsumerCmd{name, revision, consumer, created_ms};
+      default:
+        return SetConsumerTagsCmd{name, revision, consumer, created_ms,
+                                  {{Pick({"a", "b"}), std::string(Uniform(0, 20), 'y')}}};
     }
   }
 

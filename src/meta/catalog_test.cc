@@ -419,10 +419,12 @@ namespace {
 TEST(CatalogTest, OpensAVersionOneLogAndAppendsToIt) {
   auto v1 = [](std::string payload, bool strip_histories) {
     payload[0] = 1;
-    if (strip_histories) payload.resize(payload.size() - 2);  // two empty lists
+    // Two empty lists and an empty consumer map.
+    if (strip_histories) payload.resize(payload.size() - 3);
     return payload;
   };
   StreamRecord r = testing::SampleStream("s", 4);
+  r.consumers.clear();
   r.scaling_ops_ms.clear();
   r.mode_switches_ms.clear();
   r.status = StreamStatus::kActive;

@@ -16,6 +16,7 @@ namespace shoal::meta {
 enum class StreamStatus : uint8_t { kCreating = 0, kActive = 1, kUpdating = 2, kDeleting = 3 };
 enum class StreamMode : uint8_t { kProvisioned = 0, kOnDemand = 1 };
 enum class EncryptionType : uint8_t { kNone = 0, kKms = 1 };
+enum class ConsumerStatus : uint8_t { kCreating = 0, kActive = 1, kDeleting = 2 };
 
 struct ShardRecord {
   uint32_t index = 0;  // the number in "shardId-%012u"; never reused within a stream
@@ -28,6 +29,21 @@ struct ShardRecord {
 
   bool open() const { return !closed_ms.has_value(); }
   bool operator==(const ShardRecord&) const = default;
+};
+
+// An enhanced fan-out consumer of a stream (RegisterStreamConsumer). It belongs to one
+// stream revision and disappears with it. Its identity within the stream is its name plus its
+// creation time (the consumer ARN embeds the creation time in seconds), so commands that name
+// a consumer also carry created_ms and can never reach a later consumer of the same name.
+struct ConsumerRecord {
+  std::string name;
+  int64_t created_ms = 0;
+  ConsumerStatus status = ConsumerStatus::kCreating;
+  // When the current CREATING/DELETING state completes (epoch ms); 0 when ACTIVE.
+  int64_t status_until_ms = 0;
+  std::map<std::string, std::string> tags;
+
+  bool operator==(const ConsumerRecord&) const = default;
 };
 
 struct StreamRecord {
@@ -53,6 +69,8 @@ struct StreamRecord {
   // entries older than 24 h whenever it writes them. (Format version 2.)
   std::vector<int64_t> scaling_ops_ms;
   std::vector<int64_t> mode_switches_ms;
+  // Registered consumers by name. (Format version 3.)
+  std::map<std::string, ConsumerRecord> consumers;
 
   bool operator==(const StreamRecord&) const = default;
 };

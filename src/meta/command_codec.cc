@@ -49,6 +49,14 @@ void PutShard(std::string* dst, const ShardRecord& shard) {
   PutOptionalI64(dst, shard.closed_ms);
 }
 
+void PutConsumer(std::string* dst, const ConsumerRecord& c) {
+  PutString(dst, c.name);
+  PutI64(dst, c.created_ms);
+  PutU8(dst, static_cast<uint8_t>(c.status));
+  PutI64(dst, c.status_until_ms);
+  PutTags(dst, c.tags);
+}
+
 void PutStream(std::string* dst, const StreamRecord& r) {
   PutString(dst, r.name);
   PutVarint64(dst, r.revision);
@@ -67,6 +75,8 @@ void PutStream(std::string* dst, const StreamRecord& r) {
   PutI32(dst, r.max_record_size_kib);
   PutTimes(dst, r.scaling_ops_ms);  // version 2
   PutTimes(dst, r.mode_switches_ms);
+  PutVarint32(dst, static_cast<uint32_t>(r.consumers.size()));  // version 3
+  for (const auto& [name, consumer] : r.consumers) PutConsumer(dst, consumer);
 }
 
 // Every command but CreateStream starts with the stream it targets.
@@ -75,6 +85,11 @@ void PutTarget(std::string* dst, const std::string& name, uint64_t revision) {
   PutVarint64(dst, revision);
 }
 
+// The consumer commands but RegisterConsumer continue with the consumer they target.
+void PutConsumerTarget(std::string* dst, const std::string& consumer, int64_t created_ms) {
+  PutString(dst, consumer);
+  PutI64(dst, created_ms);
+}
 
 void PutBody(std::string* dst, const Command& cmd) {
   std::visit(Overloaded{
@@ -119,6 +134,25 @@ void PutBody(std::string* dst, const Command& cmd) {
                    PutU8(dst, static_cast<uint8_t>(c.status));
                    PutI64(dst, c.status_until_ms);
                    PutTimes(dst, c.mode_switches_ms);
+                 },
+                 [&](const RegisterConsumerCmd& c) {
+                   PutTarget(dst, c.name, c.revision);
+                   PutConsumer(dst, c.consumer);
+                 },
+                 [&](const SetConsumerStatusCmd& c) {
+                   PutTarget(dst, c.name, c.revision);
+                   PutConsumerTarget(dst, c.consumer, c.consumer_created_ms);
+                   PutU8(dst, static_cast<uint8_t>(c.status));
+                   PutI64(dst, c.status_until_ms);
+                 },
+                 [&](const DeregisterConsumerCmd& c) {
+                   PutTarget(dst, c.name, c.revision);
+                   PutConsumerTarget(dst, c.consumer, c.consumer_created_ms);
+                 },
+                 [&](const SetConsumerTagsCmd& c) {
+                   PutTarget(dst, c.name, c.revision);
+                   PutConsumerTarget(dst, c.consumer, c.consumer_created_ms);
+                   PutTags(dst, c.tags);
                  },
              },
              cmd);
@@ -183,6 +217,30 @@ ShardRecord GetShard(Decoder& d) {
   return shard;
 }
 
+ConsumerRecord GetConsumer(Decoder& d) {
+  ConsumerRecord c;
+  c.name = d.String("consumer.name");
+  c.created_ms = GetI64(d, "consumer.created_ms");
+  c.status = static_cast<ConsumerStatus>(d.Enum("consumer.status", 2));
+  c.status_until_ms = GetI64(d, "consumer.status_until_ms");
+  c.tags = GetTags(d, "consumer.tags");
+  return c;
+}
+
+// Names must be strictly ascending, as PutStream writes the map.
+std::map<std::string, ConsumerRecord> GetConsumers(Decoder& d) {
+  std::map<std::string, ConsumerRecord> out;
+  uint32_t n = d.Count("consumers");
+  for (uint32_t i = 0; i < n && d.ok(); ++i) {
+    ConsumerRecord c = GetConsumer(d);
+    if (!out.empty() && c.name <= out.rbegin()->first) {
+      d.Fail("consumers", "names not strictly ascending");
+    }
+    if (d.ok()) out.emplace_hint(out.end(), c.name, std::move(c));
+  }
+  return out;
+}
+
 StreamRecord GetStream(Decoder& d, uint8_t version) {
   StreamRecord r;
   r.name = d.String("name");
@@ -204,6 +262,7 @@ StreamRecord GetStream(Decoder& d, uint8_t version) {
     r.scaling_ops_ms = GetTimes(d, "scaling_ops_ms");
     r.mode_switches_ms = GetTimes(d, "mode_switches_ms");
   }
+  if (version >= 3) r.consumers = GetConsumers(d);
   return r;
 }
 
@@ -213,6 +272,15 @@ Cmd GetTarget(Decoder& d) {
   Cmd c;
   c.name = d.String("name");
   c.revision = d.Varint64("revision");
+  return c;
+}
+
+// Reads the stream and consumer targets of the consumer commands but RegisterConsumer.
+template <class Cmd>
+Cmd GetConsumerTarget(Decoder& d) {
+  auto c = GetTarget<Cmd>(d);
+  c.consumer = d.String("consumer");
+  c.consumer_created_ms = GetI64(d, "consumer_created_ms");
   return c;
 }
 
@@ -269,9 +337,37 @@ Command GetBody(Decoder& d, CommandTag tag, uint8_t version) {
       c.mode_switches_ms = GetTimes(d, "mode_switches_ms");
       return c;
     }
+    case CommandTag::kRegisterConsumer: {
+      auto c = GetTarget<RegisterConsumerCmd>(d);
+      c.consumer = GetConsumer(d);
+      return c;
+    }
+    case CommandTag::kSetConsumerStatus: {
+      auto c = GetConsumerTarget<SetConsumerStatusCmd>(d);
+      c.status = static_cast<ConsumerStatus>(d.Enum("status", 2));
+      c.status_until_ms = GetI64(d, "status_until_ms");
+      return c;
+    }
+    case CommandTag::kDeregisterConsumer:
+      return GetConsumerTarget<DeregisterConsumerCmd>(d);
+    case CommandTag::kSetConsumerTags: {
+      auto c = GetConsumerTarget<SetConsumerTagsCmd>(d);
+      c.tags = GetTags(d, "tags");
+      return c;
+    }
   }
   d.Fail("tag", "unknown command tag " + std::to_string(static_cast<int>(tag)));
   return DeleteStreamCmd{};
+}
+
+// The format version that introduced a command tag (0 for tags no version has, which
+// GetBody rejects).
+uint8_t IntroducedIn(CommandTag tag) {
+  auto t = static_cast<uint8_t>(tag);
+  if (t >= 1 && t <= 7) return 1;
+  if (t == 8 || t == 9) return 2;
+  if (t >= 10 && t <= 13) return 3;
+  return 0;
 }
 
 // Reads and checks the leading version byte; returns it.
@@ -298,7 +394,9 @@ CommandTag TagOf(const Command& cmd) {
   static_assert(std::is_same_v<std::variant_alternative_t<6, Command>, SetShardLevelMetricsCmd>);
   static_assert(std::is_same_v<std::variant_alternative_t<7, Command>, ReshardCmd>);
   static_assert(std::is_same_v<std::variant_alternative_t<8, Command>, SetStreamModeCmd>);
-  static_assert(std::variant_size_v<Command> == 9);
+  static_assert(std::is_same_v<std::variant_alternative_t<9, Command>, RegisterConsumerCmd>);
+  static_assert(std::is_same_v<std::variant_alternative_t<12, Command>, SetConsumerTagsCmd>);
+  static_assert(std::variant_size_v<Command> == 13);
   return std::visit(
       Overloaded{
           [](const CreateStreamCmd&) { return CommandTag::kCreateStream; },
@@ -310,6 +408,10 @@ CommandTag TagOf(const Command& cmd) {
           [](const SetShardLevelMetricsCmd&) { return CommandTag::kSetShardLevelMetrics; },
           [](const ReshardCmd&) { return CommandTag::kReshard; },
           [](const SetStreamModeCmd&) { return CommandTag::kSetStreamMode; },
+          [](const RegisterConsumerCmd&) { return CommandTag::kRegisterConsumer; },
+          [](const SetConsumerStatusCmd&) { return CommandTag::kSetConsumerStatus; },
+          [](const DeregisterConsumerCmd&) { return CommandTag::kDeregisterConsumer; },
+          [](const SetConsumerTagsCmd&) { return CommandTag::kSetConsumerTags; },
       },
       cmd);
 }
@@ -327,7 +429,7 @@ MetaResult<Command> DecodeCommand(std::string_view payload) {
   uint8_t version = GetVersion(d);
   auto tag = static_cast<CommandTag>(d.U8("tag"));
   if (!d.ok()) return Corruption("command", d);
-  if (version < 2 && (tag == CommandTag::kReshard || tag == CommandTag::kSetStreamMode)) {
+  if (IntroducedIn(tag) > version) {
     d.Fail("tag", "command tag " + std::to_string(static_cast<int>(tag)) +
                       " does not exist in format version " + std::to_string(version));
     return Corruption("command", d);

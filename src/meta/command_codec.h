@@ -2,11 +2,12 @@
 // Binary encoding of catalog commands and of the snapshot header: the payloads of meta.log
 // records. The format (field order, tag table, version rules) is docs/formats/meta-log.md.
 //
-//   command payload:  | version (1) = 2 | tag (1) | body ... |
-//   snapshot header:  | version (1) = 2 | last_revision varint64 | stream_count varint32 |
+//   command payload:  | version (1) = 3 | tag (1) | body ... |
+//   snapshot header:  | version (1) = 3 | last_revision varint64 | stream_count varint32 |
 //
-// The encoders write version 2; the decoders also read version 1 (whose StreamRecord lacks
-// the two history lists, read as empty).
+// The encoders write version 3; the decoders also read versions 1 (whose StreamRecord lacks
+// the two history lists, read as empty) and 2 (whose StreamRecord lacks the consumers, read
+// as none).
 //
 // Encodings are canonical: the decoders accept exactly what the encoders produce and reject
 // everything else (truncation, trailing bytes, unknown tags or enum values, presence bytes
@@ -21,7 +22,7 @@
 
 namespace shoal::meta {
 
-inline constexpr uint8_t kCommandFormatVersion = 2;
+inline constexpr uint8_t kCommandFormatVersion = 3;
 inline constexpr uint8_t kOldestCommandFormatVersion = 1;
 
 // One byte per command type, stored in every command payload. Never reuse or renumber a
@@ -37,6 +38,10 @@ enum class CommandTag : uint8_t {
   kSetShardLevelMetrics = 7,
   kReshard = 8,
   kSetStreamMode = 9,
+  kRegisterConsumer = 10,    // version 3
+  kSetConsumerStatus = 11,   // version 3
+  kDeregisterConsumer = 12,  // version 3
+  kSetConsumerTags = 13,     // version 3
 };
 
 CommandTag TagOf(const Command& cmd);

@@ -16,6 +16,10 @@ std::string_view CommandName(const Command& cmd) {
           [](const SetShardLevelMetricsCmd&) { return std::string_view("SetShardLevelMetrics"); },
           [](const ReshardCmd&) { return std::string_view("Reshard"); },
           [](const SetStreamModeCmd&) { return std::string_view("SetStreamMode"); },
+          [](const RegisterConsumerCmd&) { return std::string_view("RegisterConsumer"); },
+          [](const SetConsumerStatusCmd&) { return std::string_view("SetConsumerStatus"); },
+          [](const DeregisterConsumerCmd&) { return std::string_view("DeregisterConsumer"); },
+          [](const SetConsumerTagsCmd&) { return std::string_view("SetConsumerTags"); },
       },
       cmd);
 }

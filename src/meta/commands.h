@@ -98,9 +98,53 @@ struct SetStreamModeCmd {
   bool operator==(const SetStreamModeCmd&) const = default;
 };
 
+// Registers a consumer on the stream.
+// REQUIRES: the stream has no consumer named consumer.name (in any status).
+struct RegisterConsumerCmd {
+  std::string name;
+  uint64_t revision = 0;
+  ConsumerRecord consumer;
+  bool operator==(const RegisterConsumerCmd&) const = default;
+};
+
+// The consumer commands below name their consumer by name and creation time: the stream
+// must have a consumer `consumer` whose created_ms equals `consumer_created_ms`.
+
+// Sets a consumer's status (CREATING -> ACTIVE, * -> DELETING).
+struct SetConsumerStatusCmd {
+  std::string name;
+  uint64_t revision = 0;
+  std::string consumer;
+  int64_t consumer_created_ms = 0;
+  ConsumerStatus status = ConsumerStatus::kActive;
+  int64_t status_until_ms = 0;
+  bool operator==(const SetConsumerStatusCmd&) const = default;
+};
+
+// Removes a consumer (the end of its DELETING).
+struct DeregisterConsumerCmd {
+  std::string name;
+  uint64_t revision = 0;
+  std::string consumer;
+  int64_t consumer_created_ms = 0;
+  bool operator==(const DeregisterConsumerCmd&) const = default;
+};
+
+// Replaces a consumer's tags with `tags` (TagResource/UntagResource on a consumer ARN).
+struct SetConsumerTagsCmd {
+  std::string name;
+  uint64_t revision = 0;
+  std::string consumer;
+  int64_t consumer_created_ms = 0;
+  std::map<std::string, std::string> tags;
+  bool operator==(const SetConsumerTagsCmd&) const = default;
+};
+
 using Command = std::variant<CreateStreamCmd, SetStreamStatusCmd, DeleteStreamCmd,
                              SetRetentionCmd, AddTagsCmd, RemoveTagsCmd,
-                             SetShardLevelMetricsCmd, ReshardCmd, SetStreamModeCmd>;
+                             SetShardLevelMetricsCmd, ReshardCmd, SetStreamModeCmd,
+                             RegisterConsumerCmd, SetConsumerStatusCmd, DeregisterConsumerCmd,
+                             SetConsumerTagsCmd>;
 
 // The command's type name without "Cmd", e.g. "CreateStream" (for messages and logs).
 std::string_view CommandName(const Command& cmd);

@@ -36,6 +36,24 @@ MetaStatus ValidateRecord(const CreateStreamCmd& cmd) {
   if (!SortedUnique(r.shard_level_metrics)) {
     return Invalid(cmd, "shard_level_metrics not sorted and unique");
   }
+  for (const auto& [name, consumer] : r.consumers) {
+    if (name.empty() || name != consumer.name) {
+      return Invalid(cmd, "consumer '" + consumer.name + "' filed under '" + name + "'");
+    }
+  }
+  return MetaStatus::Ok();
+}
+
+// The consumer (name, creation time) a consumer command names, or why it does not exist.
+template <class Cmd>
+MetaStatus ValidateConsumerTarget(const Cmd& c, const StreamRecord& s) {
+  auto it = s.consumers.find(c.consumer);
+  if (it == s.consumers.end()) return Invalid(c, "no consumer '" + c.consumer + "'");
+  if (it->second.created_ms != c.consumer_created_ms) {
+    return Invalid(c, "consumer '" + c.consumer + "' was created at " +
+                          std::to_string(it->second.created_ms) + ", not " +
+                          std::to_string(c.consumer_created_ms));
+  }
   return MetaStatus::Ok();
 }
 
@@ -75,6 +93,16 @@ MetaStatus CatalogTables::Validate(const Command& cmd) const {
   if (const auto* reshard = std::get_if<ReshardCmd>(&cmd)) {
     return ValidateReshard(*reshard, *Find(reshard->name));
   }
+  const StreamRecord& s = *Find(CommandStreamName(cmd));
+  if (const auto* reg = std::get_if<RegisterConsumerCmd>(&cmd)) {
+    if (reg->consumer.name.empty()) return Invalid(cmd, "empty consumer name");
+    if (s.consumers.contains(reg->consumer.name)) {
+      return Invalid(cmd, "consumer '" + reg->consumer.name + "' already exists");
+    }
+  }
+  if (const auto* c = std::get_if<SetConsumerStatusCmd>(&cmd)) return ValidateConsumerTarget(*c, s);
+  if (const auto* c = std::get_if<DeregisterConsumerCmd>(&cmd)) return ValidateConsumerTarget(*c, s);
+  if (const auto* c = std::get_if<SetConsumerTagsCmd>(&cmd)) return ValidateConsumerTarget(*c, s);
   return MetaStatus::Ok();
 }
 
@@ -160,6 +188,16 @@ void CatalogTables::Apply(const Command& cmd) {
                    s.status_until_ms = c.status_until_ms;
                    s.mode_switches_ms = c.mode_switches_ms;
                  },
+                 [&](const RegisterConsumerCmd& c) {
+                   s.consumers.emplace(c.consumer.name, c.consumer);
+                 },
+                 [&](const SetConsumerStatusCmd& c) {
+                   ConsumerRecord& consumer = s.consumers.at(c.consumer);
+                   consumer.status = c.status;
+                   consumer.status_until_ms = c.status_until_ms;
+                 },
+                 [&](const DeregisterConsumerCmd& c) { s.consumers.erase(c.consumer); },
+                 [&](const SetConsumerTagsCmd& c) { s.consumers.at(c.consumer).tags = c.tags; },
              },
              cmd);
 }

@@ -30,7 +30,10 @@ class CatalogTables {
   //   Every other command: a stream of that name exists with exactly that revision;
   //     SetShardLevelMetrics' metrics are sorted and unique; Reshard closes existing open
   //     shards (indexes strictly ascending) and adds shards with strictly ascending indexes
-  //     in [the stream's next_shard_index, the command's next_shard_index).
+  //     in [the stream's next_shard_index, the command's next_shard_index);
+  //     RegisterConsumer names a non-empty consumer the stream does not have; the other
+  //     consumer commands name a consumer of the stream with exactly that creation time.
+  //   A stream record's consumers are each filed under their own (non-empty) name.
   MetaStatus Validate(const Command& cmd) const;
 
   // Like Validate() for a CreateStream that restores a stream from a snapshot: the revision

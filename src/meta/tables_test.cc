@@ -48,6 +48,43 @@ TEST_F(CatalogTablesTest, AppliesEveryCommandType) {
   EXPECT_EQ(tables_.last_revision(), 4u);
 }
 
+TEST_F(CatalogTablesTest, ConsumerCommandsNameAConsumerByNameAndCreationTime) {
+  MustApply(CreateStreamCmd{SampleStream("s", 4)});  // has consumers app-1 and app.2
+  ExpectInvalid(RegisterConsumerCmd{"s", 4, testing::SampleConsumer("app-1", 5)},
+                "consumer 'app-1' already exists");
+  ExpectInvalid(RegisterConsumerCmd{"s", 4, testing::SampleConsumer("", 5)},
+                "empty consumer name");
+  ExpectInvalid(RegisterConsumerCmd{"s", 3, testing::SampleConsumer("c", 5)}, "revision 3");
+  MustApply(RegisterConsumerCmd{"s", 4, testing::SampleConsumer("c", 5)});
+  ExpectInvalid(SetConsumerStatusCmd{"s", 4, "c", 6, ConsumerStatus::kActive, 0},
+                "created at 5, not 6");
+  ExpectInvalid(SetConsumerTagsCmd{"s", 4, "nope", 5, {}}, "no consumer 'nope'");
+  MustApply(SetConsumerStatusCmd{"s", 4, "c", 5, ConsumerStatus::kActive, 0});
+  MustApply(SetConsumerTagsCmd{"s", 4, "c", 5, {{"k", "v"}}});
+  const ConsumerRecord& c = tables_.Find("s")->consumers.at("c");
+  EXPECT_EQ(c.status, ConsumerStatus::kActive);
+  EXPECT_EQ(c.status_until_ms, 0);
+  EXPECT_EQ(c.tags, (std::map<std::string, std::string>{{"k", "v"}}));
+  ExpectInvalid(DeregisterConsumerCmd{"s", 4, "c", 4}, "created at 5, not 4");
+  MustApply(DeregisterConsumerCmd{"s", 4, "c", 5});
+  EXPECT_FALSE(tables_.Find("s")->consumers.contains("c"));
+  ExpectInvalid(DeregisterConsumerCmd{"s", 4, "c", 5}, "no consumer 'c'");
+  // Consumers vanish with their stream; a recreated stream starts without them.
+  MustApply(DeleteStreamCmd{"s", 4});
+  StreamRecord fresh = SampleStream("s", 5);
+  fresh.consumers.clear();
+  MustApply(CreateStreamCmd{fresh});
+  ExpectInvalid(SetConsumerStatusCmd{"s", 5, "app-1", 1'700'000'000'100,
+                                     ConsumerStatus::kDeleting, 1},
+                "no consumer 'app-1'");
+}
+
+TEST_F(CatalogTablesTest, StreamRecordConsumersMustBeFiledUnderTheirNames) {
+  StreamRecord r = SampleStream("s", 1);
+  r.consumers["other"] = testing::SampleConsumer("misfiled", 1);
+  ExpectInvalid(CreateStreamCmd{r}, "consumer 'misfiled' filed under 'other'");
+}
+
 TEST_F(CatalogTablesTest, CreateNeedsAFreeNameAndAHigherRevision) {
   MustApply(CreateStreamCmd{SampleStream("s", 5)});
   ExpectInvalid(CreateStreamCmd{SampleStream("s", 6)}, "already exists with revision 5");

@@ -37,7 +37,16 @@ StreamRecord SampleStream(std::string name, uint64_t revision, uint32_t shards) 
   r.max_record_size_kib = 10240;
   r.scaling_ops_ms = {1'699'990'000'000, 1'699'999'000'000};
   r.mode_switches_ms = {1'699'995'000'000};
+  r.consumers["app-1"] = ConsumerRecord{"app-1", 1'700'000'000'100, ConsumerStatus::kActive, 0,
+                                        {{"team", "data"}, {"x", ""}}};
+  r.consumers["app.2"] = ConsumerRecord{"app.2", -7, ConsumerStatus::kDeleting,
+                                        1'700'000'000'900, {}};
   return r;
+}
+
+ConsumerRecord SampleConsumer(std::string name, int64_t created_ms) {
+  return ConsumerRecord{std::move(name), created_ms, ConsumerStatus::kCreating,
+                        created_ms + 500, {{"owner", "me"}}};
 }
 
 std::vector<Command> OneOfEachCommand() {
@@ -55,6 +64,11 @@ std::vector<Command> OneOfEachCommand() {
                  7, StreamStatus::kUpdating, 1'700'000'200'500, {-1, 1'700'000'200'000}},
       SetStreamModeCmd{"orders", 7, StreamMode::kOnDemand, StreamStatus::kUpdating,
                        1'700'000'300'000, {1'700'000'299'500}},
+      RegisterConsumerCmd{"orders", 7, SampleConsumer("reader", 1'700'000'400'123)},
+      SetConsumerStatusCmd{"orders", 7, "reader", 1'700'000'400'123, ConsumerStatus::kDeleting,
+                           1'700'000'400'999},
+      DeregisterConsumerCmd{"orders", 7, "reader", -1},
+      SetConsumerTagsCmd{"orders", 7, "reader", 1'700'000'400'123, {{"k", "v"}, {"z", ""}}},
   };
 }
 
@@ -92,10 +106,21 @@ std::vector<Command> Script() {
                  7, StreamStatus::kActive, 0, {1'700'000'020'000}},
       SetStreamModeCmd{"a", 1, StreamMode::kProvisioned, StreamStatus::kUpdating,
                        1'700'000'030'500, {1'700'000'030'000}},
+      // Consumers of "a": registered, activated, tagged; they vanish with the stream.
+      RegisterConsumerCmd{"a", 1, SampleConsumer("c1", 1'700'000'031'000)},
+      SetConsumerStatusCmd{"a", 1, "c1", 1'700'000'031'000, ConsumerStatus::kActive, 0},
+      SetConsumerTagsCmd{"a", 1, "c1", 1'700'000'031'000, {{"k", "v"}}},
+      SetConsumerStatusCmd{"a", 1, "app-1", 1'700'000'000'100, ConsumerStatus::kDeleting,
+                           1'700'000'032'000},
+      DeregisterConsumerCmd{"a", 1, "app-1", 1'700'000'000'100},
       SetStreamStatusCmd{"b", 2, StreamStatus::kDeleting, 1'700'000'001'000},
       DeleteStreamCmd{"b", 2},
       CreateStreamCmd{SampleStream("b", 3, 2)},
       DeleteStreamCmd{"a", 1},
+      // A consumer re-registered under the name of one that was deregistered.
+      DeregisterConsumerCmd{"b", 3, "app-1", 1'700'000'000'100},
+      RegisterConsumerCmd{"b", 3, SampleConsumer("app-1", 1'700'000'050'000)},
+      SetConsumerStatusCmd{"b", 3, "app-1", 1'700'000'050'000, ConsumerStatus::kActive, 0},
       AddTagsCmd{"b", 3, {{"recreated", "yes"}}},
       ReshardCmd{"b", 3, {2}, 1'700'000'040'000,
                  {SplitChild(3, uint128{1} << 100, (uint128{1} << 100) + 99, 1'700'000'041'000, 2,
@@ -111,7 +136,8 @@ void PrintTo(const CatalogState& state, std::ostream* os) {
   for (const auto& [name, s] : state.streams) {
     *os << " " << name << "@r" << s.revision << "(status=" << static_cast<int>(s.status)
         << " retention=" << s.retention_hours << " tags=" << s.tags.size()
-        << " metrics=" << s.shard_level_metrics.size() << " shards=" << s.shards.size() << ")";
+        << " metrics=" << s.shard_level_metrics.size() << " shards=" << s.shards.size()
+        << " consumers=" << s.consumers.size() << ")";
   }
   *os << " ]}";
 }

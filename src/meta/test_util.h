@@ -20,6 +20,9 @@ inline constexpr char kTestDir[] = "/data/meta";
 // A stream with every field set to a non-default value.
 StreamRecord SampleStream(std::string name, uint64_t revision, uint32_t shards = 3);
 
+// A CREATING consumer with a tag.
+ConsumerRecord SampleConsumer(std::string name, int64_t created_ms);
+
 // A new shard (for ReshardCmds in tests).
 ShardRecord SplitChild(uint32_t index, uint128 start, uint128 end, int64_t created_ms,
                        std::optional<uint32_t> parent, std::optional<uint32_t> adjacent);

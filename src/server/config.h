@@ -17,6 +17,8 @@ struct ServeConfig {
   int64_t create_delay_ms = 500;
   int64_t delete_delay_ms = 500;
   int64_t update_delay_ms = 500;
+  int64_t consumer_create_delay_ms = 500;
+  int64_t consumer_delete_delay_ms = 500;
   int64_t shard_limit = 20000;
   int64_t on_demand_stream_limit = 50;
   int64_t max_body_mib = 16;
@@ -24,6 +26,9 @@ struct ServeConfig {
   int worker_threads = 2;
   int64_t next_token_ttl_seconds = 300;
   int64_t iterator_ttl_seconds = 300;
+  // Enhanced fan-out: a SubscribeToShard stream's lifetime (AWS: 5 min) and idle heartbeat.
+  int64_t subscription_lifetime_ms = 300'000;
+  int64_t subscription_heartbeat_ms = 1'000;
   std::string durability = "sync";  // "sync" (fdatasync before acknowledging) or "flush"
   std::string log_level = "info";
   // Throughput and request-rate limits: "aws" (AWS's numbers), "off", or "scaled:<factor>"
@@ -35,6 +40,12 @@ struct ServeConfig {
   uint16_t tls_port = 0;
   std::string tls_cert;  // PEM certificate (chain) file
   std::string tls_key;   // PEM private key file
+  // The on-demand autoscaler (docs/design/autoscaling.md); interval 0 turns it off.
+  int64_t on_demand_scale_interval_ms = 10'000;
+  int64_t on_demand_window_ms = 60'000;
+  int64_t on_demand_cooldown_ms = 60'000;
+  int64_t on_demand_peak_window_ms = 24 * 3'600'000;
+  int64_t on_demand_max_shards = 10'000;
 };
 
 }  // namespace shoal::server

@@ -34,6 +34,12 @@ void AddServeFlags(CLI::App& serve, shoal::server::ServeConfig& c) {
       ->capture_default_str()->check(CLI::Range(int64_t{0}, int64_t{600000}));
   serve.add_option("--update-delay-ms", c.update_delay_ms, "How long a stream stays UPDATING")
       ->capture_default_str()->check(CLI::Range(int64_t{0}, int64_t{600000}));
+  serve.add_option("--consumer-create-delay-ms", c.consumer_create_delay_ms,
+                   "How long a new stream consumer stays CREATING")
+      ->capture_default_str()->check(CLI::Range(int64_t{0}, int64_t{600000}));
+  serve.add_option("--consumer-delete-delay-ms", c.consumer_delete_delay_ms,
+                   "How long a deregistered stream consumer stays DELETING")
+      ->capture_default_str()->check(CLI::Range(int64_t{0}, int64_t{600000}));
   serve.add_option("--shard-limit", c.shard_limit, "Account quota of open provisioned shards")
       ->capture_default_str()->check(CLI::Range(int64_t{1}, int64_t{1000000}));
   serve.add_option("--on-demand-stream-limit", c.on_demand_stream_limit,
@@ -51,6 +57,13 @@ void AddServeFlags(CLI::App& serve, shoal::server::ServeConfig& c) {
   serve.add_option("--iterator-ttl-seconds", c.iterator_ttl_seconds,
                    "Lifetime of shard iterators (AWS: 300)")
       ->capture_default_str()->check(CLI::Range(int64_t{1}, int64_t{86400}));
+  serve.add_option("--subscription-lifetime-ms", c.subscription_lifetime_ms,
+                   "How long a SubscribeToShard event stream lasts before the client must "
+                   "resubscribe (AWS: 300000)")
+      ->capture_default_str()->check(CLI::Range(int64_t{1000}, int64_t{86400000}));
+  serve.add_option("--subscription-heartbeat-ms", c.subscription_heartbeat_ms,
+                   "An idle SubscribeToShard stream gets an empty event this often")
+      ->capture_default_str()->check(CLI::Range(int64_t{10}, int64_t{60000}));
   serve.add_option("--durability", c.durability,
                    "sync: acknowledge writes once fdatasync'ed (survives power loss); flush: once "
                    "written to the OS (survives a process crash only)")
@@ -72,6 +85,23 @@ void AddServeFlags(CLI::App& serve, shoal::server::ServeConfig& c) {
                    "PEM certificate (chain) for TLS; default: a self-signed one generated in "
                    "<data-dir>/tls/cert.pem");
   serve.add_option("--tls-key", c.tls_key, "PEM private key of --tls-cert");
+  serve.add_option("--on-demand-scale-interval-ms", c.on_demand_scale_interval_ms,
+                   "On-demand autoscaler: how often write usage is sampled and a scaling step "
+                   "decided (0 turns the autoscaler off)")
+      ->capture_default_str()->check(CLI::Range(int64_t{0}, int64_t{3600000}));
+  serve.add_option("--on-demand-window-ms", c.on_demand_window_ms,
+                   "On-demand autoscaler: sustained traffic is the average over this window")
+      ->capture_default_str()->check(CLI::Range(int64_t{1}, int64_t{86400000}));
+  serve.add_option("--on-demand-cooldown-ms", c.on_demand_cooldown_ms,
+                   "On-demand autoscaler: least time between two scaling steps of a stream")
+      ->capture_default_str()->check(CLI::Range(int64_t{0}, int64_t{86400000}));
+  serve.add_option("--on-demand-peak-window-ms", c.on_demand_peak_window_ms,
+                   "On-demand autoscaler: a stream keeps capacity for double its peak sustained "
+                   "write traffic of this long (AWS: 30 days = 2592000000)")
+      ->capture_default_str()->check(CLI::Range(int64_t{1}, int64_t{2592000000}));
+  serve.add_option("--on-demand-max-shards", c.on_demand_max_shards,
+                   "On-demand autoscaler: most open shards an on-demand stream scales out to")
+      ->capture_default_str()->check(CLI::Range(int64_t{4}, int64_t{10000}));
   serve.add_option("--log-level", c.log_level, "trace, debug, info, warn, error or off")
       ->capture_default_str()
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));

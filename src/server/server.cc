@@ -11,8 +11,10 @@
 #include "common/fs.h"
 #include "meta/catalog.h"
 #include "service/stream_service.h"
+#include "service/autoscale/autoscaler.h"
 #include "service/background_loop.h"
 #include "service/data_plane.h"
+#include "service/fanout/fan_out.h"
 #include "service/throttle/request_limiter.h"
 #include "storage/log_engine.h"
 
@@ -83,6 +85,9 @@ class Server::Impl {
   uint16_t tls_port() const { return http_->tls_port(); }
 
  private:
+  // Starts the on-demand autoscaler's loop (when its interval is not 0).
+  void StartAutoscaler(const service::LimitProfile& profile);
+
   ServeConfig config_;
   Clock& clock_ = SystemClock::Get();
   FileSystem& fs_ = DefaultFileSystem();
@@ -90,10 +95,14 @@ class Server::Impl {
   std::unique_ptr<meta::Catalog> catalog_;
   std::unique_ptr<storage::LogEngine> engine_;
   std::unique_ptr<service::StreamService> streams_;
+  std::unique_ptr<service::UsageMeter> usage_;  // on-demand write counters (data_ uses it)
   std::unique_ptr<service::DataPlane> data_;
+  std::unique_ptr<service::FanOut> fanout_;  // enhanced fan-out (SubscribeToShard)
   std::unique_ptr<service::RequestLimiter> requests_;  // control-plane rates
   std::unique_ptr<service::BackgroundLoop> transitions_;
   std::unique_ptr<service::BackgroundLoop> retention_;
+  std::unique_ptr<service::Autoscaler> autoscaler_;  // null when turned off
+  std::unique_ptr<service::BackgroundLoop> autoscaling_;
   std::unique_ptr<api::KinesisHandler> handler_;
   std::unique_ptr<api::HttpServer> http_;
 };
@@ -136,6 +145,8 @@ Status<ServerErrc> Server::Impl::Start() {
   opts.create_delay_ms = config_.create_delay_ms;
   opts.delete_delay_ms = config_.delete_delay_ms;
   opts.update_delay_ms = config_.update_delay_ms;
+  opts.consumer_create_delay_ms = config_.consumer_create_delay_ms;
+  opts.consumer_delete_delay_ms = config_.consumer_delete_delay_ms;
   opts.shard_limit = config_.shard_limit;
   opts.on_demand_stream_limit = config_.on_demand_stream_limit;
   opts.next_token_ttl_ms = config_.next_token_ttl_seconds * 1000;
@@ -144,6 +155,10 @@ Status<ServerErrc> Server::Impl::Start() {
   service::DataPlaneOptions data_opts;
   data_opts.iterator_ttl_ms = config_.iterator_ttl_seconds * 1000;
   data_opts.limits = profile->Shard();
+  if (config_.on_demand_scale_interval_ms > 0) {
+    usage_ = std::make_unique<service::UsageMeter>();
+    data_opts.usage = usage_.get();
+  }
   data_ = std::make_unique<service::DataPlane>(*streams_, *engine_, clock_, data_opts);
   requests_ = std::make_unique<service::RequestLimiter>(clock_, *profile, config_.account_id);
   // A removed stream's logs go with it (the catalog no longer names that revision), and so
@@ -160,8 +175,14 @@ Status<ServerErrc> Server::Impl::Start() {
       clock_, [d = data_.get()] { return std::optional<int64_t>(d->EnforceRetention()); },
       60'000);
   retention_->Start();
-  handler_ = std::make_unique<api::KinesisHandler>(api::Services{*streams_, *data_, requests_.get()}, clock_,
-                                                   config_.worker_threads);
+  StartAutoscaler(*profile);
+  service::FanOutOptions fan_opts;
+  fan_opts.lifetime_ms = config_.subscription_lifetime_ms;
+  fan_opts.heartbeat_ms = config_.subscription_heartbeat_ms;
+  fanout_ = std::make_unique<service::FanOut>(*streams_, *data_, clock_, fan_opts);
+  handler_ = std::make_unique<api::KinesisHandler>(
+      api::Services{*streams_, *data_, requests_.get(), fanout_.get()}, clock_,
+      config_.worker_threads);
   api::HttpServerOptions http_opts;
   http_opts.host = config_.host;
   http_opts.port = config_.port;
@@ -188,11 +209,47 @@ Status<ServerErrc> Server::Impl::Start() {
   return {};
 }
 
+void Server::Impl::StartAutoscaler(const service::LimitProfile& profile) {
+  if (!usage_) return;
+  service::AutoscalerOptions opts;
+  opts.interval_ms = config_.on_demand_scale_interval_ms;
+  opts.scaler.window_ms = config_.on_demand_window_ms;
+  opts.scaler.cooldown_ms = config_.on_demand_cooldown_ms;
+  opts.scaler.peak_window_ms = config_.on_demand_peak_window_ms;
+  opts.scaler.max_shards = config_.on_demand_max_shards;
+  opts.scaler.min_shards = std::min(streams_->options().on_demand_initial_shards,
+                                    config_.on_demand_max_shards);
+  // A shard's capacity is what the limit profile lets it take (AWS's numbers when off).
+  if (profile.enabled()) {
+    opts.scaler.shard_bytes_per_sec = profile.Shard().write_bytes;
+    opts.scaler.shard_records_per_sec = profile.Shard().write_records;
+  }
+  autoscaler_ = std::make_unique<service::Autoscaler>(*streams_, *usage_, clock_, opts);
+  autoscaling_ = std::make_unique<service::BackgroundLoop>(
+      clock_,
+      [a = autoscaler_.get()] {
+        for (const auto& step : a->Tick()) {
+          if (step.status.ok()) {
+            spdlog::info("on-demand scaling of stream {}: {} -> {} open shards ({})",
+                         step.stream, step.open_before, step.action.target, step.action.reason);
+          } else {
+            spdlog::warn("on-demand scaling of stream {} failed: {}", step.stream,
+                         step.status.message());
+          }
+        }
+        return std::optional<int64_t>(a->next_run_ms());
+      },
+      config_.on_demand_scale_interval_ms);
+  autoscaling_->Start();
+}
+
 void Server::Impl::Stop() {
   // Reverse order of Start: no new requests, then no running ones, then no state changes.
   if (http_) http_->Stop();
   if (handler_) handler_->Stop();
+  if (fanout_) fanout_->Stop();
   if (retention_) retention_->Stop();
+  if (autoscaling_) autoscaling_->Stop();
   if (transitions_) transitions_->Stop();
   // Last: completes the appends still queued (their answers go nowhere now).
   if (engine_) engine_->Stop();

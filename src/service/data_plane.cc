@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 
 #include <atomic>
+#include <condition_variable>
+#include <mutex>
 #include <map>
 
 #include "common/md5.h"
@@ -11,6 +13,13 @@
 #include "service/sequence_number.h"
 
 namespace shoal::service {
+
+std::string ShardSequenceNumber(const meta::ShardRecord& shard, uint64_t counter,
+                                int64_t arrival_ms) {
+  return SequenceNumber{static_cast<uint64_t>(shard.created_ms / 1000), shard.index, counter, 0,
+                        static_cast<uint64_t>(arrival_ms / 1000)}
+      .ToString();
+}
 
 using meta::ShardRecord;
 using meta::StreamStatus;
@@ -21,9 +30,7 @@ constexpr char kIteratorKind[] = "I";
 constexpr int64_t kRetentionPassMs = 60'000;
 
 std::string SequenceNumberOf(const ShardRecord& shard, uint64_t counter, int64_t arrival_ms) {
-  return SequenceNumber{static_cast<uint64_t>(shard.created_ms / 1000), shard.index, counter, 0,
-                        static_cast<uint64_t>(arrival_ms / 1000)}
-      .ToString();
+  return ShardSequenceNumber(shard, counter, arrival_ms);
 }
 
 // "Thu Jan 22 01:22:02 UTC 2015", as AWS prints instants in iterator messages.
@@ -36,8 +43,18 @@ storage::ShardKey KeyOf(const StreamView& v, const ShardRecord& s) {
 LimiterKey LimitKeyOf(const StreamView& v, uint32_t shard) { return LimiterKey{v.revision, shard}; }
 
 constexpr char kThrottledCode[] = "ProvisionedThroughputExceededException";
+// How often one PutRecords follows reshards that seal its shards under it.
+constexpr int kMaxReroutes = 8;
 
 }  // namespace
+
+// Shared by the per-shard completions of one PutRecords; the last one to finish answers.
+struct DataPlane::PutState {
+  PutRecordsRequest request;
+  PutCallback done;
+  PutRecordsResult result;
+  std::atomic<size_t> pending{0};
+};
 
 // The entries of a request grouped by destination shard.
 struct DataPlane::Routed {
@@ -52,7 +69,12 @@ DataPlane::DataPlane(StreamService& streams, storage::LogEngine& engine, Clock& 
       engine_(engine),
       clock_(clock),
       options_(options),
-      limiter_(clock, options.limits) {}
+      limiter_(clock, options.limits) {
+  streams_.SetShardsClosedHook([this](uint64_t revision, const std::vector<uint32_t>& shards) {
+    SealShards(revision, shards);
+  });
+  SealClosedShards();
+}
 
 std::string DataPlane::RateExceeded(const StreamView& view, uint32_t shard) const {
   return fmt::format("Rate exceeded for shard {} in stream {} under account {}.",
@@ -144,17 +166,8 @@ void DataPlane::PutRecords(PutRecordsRequest request, PutCallback done) {
   auto routed = Route(*view, request);
   if (!routed.ok()) return done(routed.status());
 
-  // Shared by the per-shard completions; the last one to finish answers.
-  struct PutState {
-    PutRecordsRequest request;
-    std::shared_ptr<const StreamView> view;
-    PutCallback done;
-    PutRecordsResult result;
-    std::atomic<size_t> pending{0};
-  };
   auto state = std::make_shared<PutState>();
   state->request = std::move(request);
-  state->view = view;
   state->done = std::move(done);
   state->result.entries.resize(state->request.entries.size());
   state->result.encryption = view->encryption;
@@ -197,40 +210,120 @@ void DataPlane::PutRecords(PutRecordsRequest request, PutCallback done) {
       return state->done(std::move(result));
     }
   }
+  if (options_.usage != nullptr) {
+    CountOnDemandWrites(*options_.usage, *view, state->request, routed->by_shard);
+  }
   state->pending = routed->by_shard.size();
-
   for (auto& [index, positions] : routed->by_shard) {
-    const ShardRecord& shard = *view->FindShard(index);
-    storage::AppendRequest append;
-    append.shard = KeyOf(*view, shard);
-    append.min_counter = routed->ordered_shard == index ? routed->min_counter : 0;
-    append.records.reserve(positions.size());
+    uint64_t min_counter = routed->ordered_shard == index ? routed->min_counter : 0;
+    AppendShard(state, view, index, std::move(positions), min_counter, 0);
+  }
+}
+
+void DataPlane::AppendShard(std::shared_ptr<PutState> state,
+                            std::shared_ptr<const StreamView> view, uint32_t index,
+                            std::vector<size_t> positions, uint64_t min_counter, int attempt) {
+  const ShardRecord& shard = *view->FindShard(index);
+  storage::AppendRequest append;
+  append.shard = KeyOf(*view, shard);
+  append.min_counter = min_counter;
+  append.records.reserve(positions.size());
+  for (size_t p : positions) {
+    const PutEntry& e = state->request.entries[p];
+    append.records.push_back({e.partition_key, e.data});
+  }
+  // `shard` lives in `view`, which the callback keeps alive.
+  engine_.Append(std::move(append), [this, state, view, &shard, positions = std::move(positions),
+                                     attempt](storage::StorageResult<storage::AppendResult> r) mutable {
+    if (!r.ok() && r.code() == storage::StorageErrc::kSealed && attempt < kMaxReroutes) {
+      return Reroute(std::move(state), std::move(positions), attempt + 1);
+    }
+    for (size_t j = 0; j < positions.size(); ++j) {
+      PutResultEntry& out = state->result.entries[positions[j]];
+      if (r.ok()) {
+        out.shard_id = ShardIdString(shard.index);
+        out.sequence_number = SequenceNumberOf(shard, r->first_counter + j, r->arrival_ms);
+      } else {
+        out.error_code = "InternalFailure";
+        out.error_message = "Internal Service Failure";
+      }
+    }
+    FinishShard(*state);
+  });
+}
+
+// A reshard closed the shard after the request took its snapshot: the entries go to the open
+// shards of the current one (the new snapshot was published before the seal).
+void DataPlane::Reroute(std::shared_ptr<PutState> state, std::vector<size_t> positions,
+                        int attempt) {
+  auto view_or = streams_.View(state->request.stream);
+  std::map<uint32_t, std::vector<size_t>> by_shard;
+  if (view_or.ok()) {
     for (size_t p : positions) {
       const PutEntry& e = state->request.entries[p];
-      append.records.push_back({e.partition_key, e.data});
+      uint128 hash = e.explicit_hash_key ? *ParseUint128(*e.explicit_hash_key)
+                                         : Md5HashKey(e.partition_key);
+      by_shard[(*view_or)->Route(hash).index].push_back(p);
     }
-    // `shard` lives in state->view, which the callback keeps alive.
-    engine_.Append(std::move(append), [state, &shard, positions = std::move(positions)](
-                                          storage::StorageResult<storage::AppendResult> r) {
-      for (size_t j = 0; j < positions.size(); ++j) {
-        PutResultEntry& out = state->result.entries[positions[j]];
-        if (r.ok()) {
-          out.shard_id = ShardIdString(shard.index);
-          out.sequence_number = SequenceNumberOf(shard, r->first_counter + j, r->arrival_ms);
-        } else {
-          out.error_code = "InternalFailure";
-          out.error_message = "Internal Service Failure";
-        }
-      }
-      if (state->pending.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
-      PutRecordsResult& result = state->result;
-      for (const auto& e : result.entries) result.failed_count += e.ok() ? 0 : 1;
-      if (state->request.single && result.failed_count > 0) {
-        return state->done({Errc::kInternal, "Internal Service Failure"});
-      }
-      state->done(std::move(result));
+  }
+  if (by_shard.empty()) {  // the stream is gone
+    for (size_t p : positions) {
+      state->result.entries[p].error_code = "InternalFailure";
+      state->result.entries[p].error_message = "Internal Service Failure";
+    }
+    return FinishShard(*state);
+  }
+  // This shard's completion becomes that of its replacements.
+  state->pending.fetch_add(by_shard.size() - 1, std::memory_order_acq_rel);
+  for (auto& [index, group] : by_shard) {
+    AppendShard(state, *view_or, index, std::move(group), 0, attempt);
+  }
+}
+
+void DataPlane::FinishShard(PutState& state) {
+  if (state.pending.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
+  PutRecordsResult& result = state.result;
+  for (const auto& e : result.entries) result.failed_count += e.ok() ? 0 : 1;
+  if (state.request.single && result.failed_count > 0) {
+    return state.done({Errc::kInternal, "Internal Service Failure"});
+  }
+  state.done(std::move(result));
+}
+
+void DataPlane::SealShards(uint64_t revision, const std::vector<uint32_t>& shards) {
+  std::vector<storage::ShardKey> keys;
+  for (uint32_t index : shards) keys.push_back(storage::ShardKey{revision, index});
+  SealAndWait(keys);
+}
+
+void DataPlane::SealClosedShards() {
+  std::vector<storage::ShardKey> keys;
+  for (const auto& view : streams_.AllViews()) {
+    for (const auto& shard : view->shards) {
+      if (!shard.open()) keys.push_back(KeyOf(*view, shard));
+    }
+  }
+  SealAndWait(keys);
+}
+
+// Blocks until every seal completed: one trip through the engine's pipeline. Seal callbacks
+// never take the service's lock, which the reshard caller may hold.
+void DataPlane::SealAndWait(const std::vector<storage::ShardKey>& keys) {
+  struct Latch {
+    std::mutex mu;
+    std::condition_variable cv;
+    size_t left = 0;
+  };
+  auto latch = std::make_shared<Latch>();
+  latch->left = keys.size();
+  for (const auto& key : keys) {
+    engine_.Seal(key, [latch] {
+      std::lock_guard<std::mutex> lock(latch->mu);
+      if (--latch->left == 0) latch->cv.notify_all();
     });
   }
+  std::unique_lock<std::mutex> lock(latch->mu);
+  latch->cv.wait(lock, [&] { return latch->left == 0; });
 }
 
 std::string DataPlane::SealIterator(const StreamView& view, uint32_t shard,
@@ -314,29 +407,35 @@ SvcResult<uint64_t> DataPlane::StartPosition(const StreamView& view, const Shard
   return seq->counter == SequenceNumber::kMaxCounter ? seq->counter : seq->counter + 1;
 }
 
-SvcResult<std::string> DataPlane::GetShardIterator(const GetShardIteratorRequest& r) {
+SvcResult<ShardCursor> DataPlane::Seek(const GetShardIteratorRequest& r) {
   auto view_or = streams_.View(r.stream);
   if (!view_or.ok()) return view_or.status();
-  const StreamView& view = **view_or;
+  std::shared_ptr<const StreamView> view = *view_or;
   const std::string& account = streams_.options().account_id;
   auto index = ParseShardId(r.shard_id);
   if (!index) {
     return {Errc::kResourceNotFound,
             fmt::format("Could not find shard {} in stream {} under account {}.", r.shard_id,
-                        view.name, account)};
+                        view->name, account)};
   }
-  const ShardRecord* shard = view.FindShard(*index);
-  if (shard == nullptr || view.status == StreamStatus::kCreating) {
+  const ShardRecord* shard = view->FindShard(*index);
+  if (shard == nullptr || view->status == StreamStatus::kCreating) {
     return {Errc::kResourceNotFound,
             fmt::format("Shard {} in stream {} under account {} does not exist",
-                        ShardIdString(*index), view.name, account)};
+                        ShardIdString(*index), view->name, account)};
   }
-  auto pos = StartPosition(view, *shard, r);
+  auto pos = StartPosition(*view, *shard, r);
   if (!pos.ok()) return pos.status();
-  if (!limiter_.AdmitIterator(LimitKeyOf(view, shard->index))) {
-    return {Errc::kProvisionedThroughputExceeded, RateExceeded(view, shard->index)};
+  return ShardCursor{std::move(view), shard->index, *pos};
+}
+
+SvcResult<std::string> DataPlane::GetShardIterator(const GetShardIteratorRequest& r) {
+  auto cursor = Seek(r);
+  if (!cursor.ok()) return cursor.status();
+  if (!limiter_.AdmitIterator(LimitKeyOf(*cursor->view, cursor->shard))) {
+    return {Errc::kProvisionedThroughputExceeded, RateExceeded(*cursor->view, cursor->shard)};
   }
-  return SealIterator(view, shard->index, *pos);
+  return SealIterator(*cursor->view, cursor->shard, cursor->position);
 }
 
 SvcResult<GetRecordsResult> DataPlane::GetRecords(const GetRecordsRequest& r) {
@@ -371,48 +470,58 @@ SvcResult<GetRecordsResult> DataPlane::GetRecords(const GetRecordsRequest& r) {
   if (!limiter_.AdmitRead(lkey)) {
     return {Errc::kProvisionedThroughputExceeded, RateExceeded(*view, index)};
   }
-  storage::ShardKey skey = KeyOf(*view, *shard);
-  auto read = engine_.Read(skey, from, static_cast<size_t>(r.limit.value_or(10000)),
-                           static_cast<size_t>(options_.max_get_records_bytes));
+  auto read = ReadAt(*view, *shard, from, static_cast<size_t>(r.limit.value_or(10000)),
+                     static_cast<size_t>(options_.max_get_records_bytes));
+  if (!read.ok()) return read.status();
+  limiter_.ChargeRead(lkey, read->bytes);
+  if (!read->ended) read->result.next_shard_iterator = SealIterator(*view, index, read->next);
+  return std::move(read->result);
+}
+
+SvcResult<ShardRead> DataPlane::ReadAt(const StreamView& view, const ShardRecord& shard,
+                                       uint64_t from, size_t max_records, size_t max_bytes) {
+  storage::ShardKey skey = KeyOf(view, shard);
+  auto read = engine_.Read(skey, from, max_records, max_bytes);
   if (!read.ok()) return {Errc::kInternal, read.message()};
   auto positions = engine_.Positions(skey);
   if (!positions.ok()) return {Errc::kInternal, positions.message()};
 
-  GetRecordsResult out;
-  out.encryption = view->encryption;
-  out.pin = read->pin;
-  int64_t cutoff = now - view->retention_ms();
-  int64_t bytes_read = 0;
+  int64_t now = clock_.NowMs();
+  ShardRead out;
+  out.result.encryption = view.encryption;
+  out.result.pin = read->pin;
+  int64_t cutoff = now - view.retention_ms();
   for (const auto& rec : read->records) {
     if (rec.arrival_ms < cutoff) continue;  // past retention, even if not yet trimmed
-    bytes_read += static_cast<int64_t>(rec.partition_key.size() + rec.data.size());
-    out.records.push_back(OutRecord{SequenceNumberOf(*shard, rec.counter, rec.arrival_ms),
-                                    rec.arrival_ms, rec.partition_key, rec.data});
+    out.bytes += static_cast<int64_t>(rec.partition_key.size() + rec.data.size());
+    out.result.records.push_back(OutRecord{SequenceNumberOf(shard, rec.counter, rec.arrival_ms),
+                                           rec.arrival_ms, rec.partition_key, rec.data});
   }
-  limiter_.ChargeRead(lkey, bytes_read);
-  uint64_t next = read->next_counter;
-  bool caught_up = next >= positions->durable_next;
+  // A position below the shard's first record (TRIM_HORIZON is 0; counters start at 1)
+  // continues from that record, so an empty closed shard ends on the first call.
+  out.next = std::max(read->next_counter, positions->first_counter);
+  bool caught_up = out.next >= positions->durable_next;
   if (caught_up) {
-    out.millis_behind_latest = 0;
+    out.result.millis_behind_latest = 0;
   } else {
     int64_t last = read->records.empty() ? now : read->records.back().arrival_ms;
-    out.millis_behind_latest = std::max<int64_t>(0, positions->last_arrival_ms - last);
+    out.result.millis_behind_latest = std::max<int64_t>(0, positions->last_arrival_ms - last);
   }
-  if (!shard->open() && caught_up && out.records.empty()) {
-    // The end of a closed shard: no iterator, and the children to continue with.
-    for (const auto& child : view->shards) {
-      if (child.parent != shard->index && child.adjacent_parent != shard->index) continue;
+  if (!shard.open() && positions->sealed && caught_up && out.result.records.empty()) {
+    // The end of a closed shard (its log final: no append racing with the reshard is still
+    // in flight): the children to continue with.
+    out.ended = true;
+    for (const auto& child : view.shards) {
+      if (child.parent != shard.index && child.adjacent_parent != shard.index) continue;
       ChildShardInfo c;
       c.shard_id = ShardIdString(child.index);
       c.parent_shards.push_back(ShardIdString(*child.parent));
       if (child.adjacent_parent) c.parent_shards.push_back(ShardIdString(*child.adjacent_parent));
       c.starting_hash_key = child.starting_hash_key;
       c.ending_hash_key = child.ending_hash_key;
-      out.child_shards.push_back(std::move(c));
+      out.result.child_shards.push_back(std::move(c));
     }
-    return out;
   }
-  out.next_shard_iterator = SealIterator(*view, index, next);
   return out;
 }
 

@@ -30,6 +30,11 @@ SvcStatus CheckReshardable(const ReshardContext& ctx, std::string_view op) {
             fmt::format("Stream {} under account {} not ACTIVE, instead in state {}", s.name,
                         ctx.account_id, StreamStatusName(s.status))};
   }
+  if (ctx.on_demand_scaling) {
+    if (s.mode == StreamMode::kOnDemand) return {};
+    return {Errc::kValidation, fmt::format("Stream {} under account {} is not ON_DEMAND.",
+                                           s.name, ctx.account_id)};
+  }
   if (s.mode != StreamMode::kProvisioned) {
     return {Errc::kValidation,
             fmt::format("{} is not supported for stream {} under account {} because its "
@@ -40,6 +45,8 @@ SvcStatus CheckReshardable(const ReshardContext& ctx, std::string_view op) {
 }
 
 SvcStatus CheckShardQuota(const ReshardContext& ctx, int64_t additional) {
+  // On-demand shards are not bounded by the provisioned-shard quota.
+  if (ctx.on_demand_scaling) return {};
   if (additional <= 0 || ctx.account_open_shards + additional <= ctx.shard_limit) return {};
   return {Errc::kLimitExceeded,
           fmt::format("This request would exceed the shard limit for the account {} in {}. "
@@ -196,7 +203,7 @@ SvcResult<UniformScalingPlan> PlanUniformScaling(const ReshardContext& ctx, int6
                         open, target)};
   }
   std::vector<int64_t> history = Recent(s.scaling_ops_ms, ctx.now_ms);
-  if (history.size() >= kMaxScalingOpsPerDay) {
+  if (!ctx.on_demand_scaling && history.size() >= kMaxScalingOpsPerDay) {
     return {Errc::kLimitExceeded,
             fmt::format("Rate exceeded for stream {} under account {}: UpdateShardCount can be "
                         "called at most {} times per rolling 24 hours.",
@@ -208,8 +215,10 @@ SvcResult<UniformScalingPlan> PlanUniformScaling(const ReshardContext& ctx, int6
   plan.current_shard_count = open;
   ReshardCmd& cmd = plan.cmd;
   cmd = NewReshard(ctx);
-  history.push_back(ctx.now_ms);
-  cmd.scaling_ops_ms = std::move(history);
+  if (!ctx.on_demand_scaling) {
+    history.push_back(ctx.now_ms);
+    cmd.scaling_ops_ms = std::move(history);
+  }
   int64_t created = ctx.now_ms + kChildCreationDelayMs;
   std::vector<HashRange> layout = EvenHashRanges(static_cast<uint32_t>(target));
   // An old shard whose range is already one of the layout's stays open as it is (it overlaps

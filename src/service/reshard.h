@@ -23,6 +23,10 @@ struct ReshardContext {
   int64_t update_delay_ms = 0;  // how long the stream stays UPDATING (0: stays ACTIVE)
   int64_t shard_limit = 0;      // the account's quota of open provisioned shards
   int64_t account_open_shards = 0;  // open provisioned shards of the account now
+  // True for a step of the on-demand autoscaler (docs/design/autoscaling.md): the stream
+  // must be ON_DEMAND (not PROVISIONED), and neither the account's provisioned-shard quota
+  // nor the 10-per-24-h UpdateShardCount limit applies (nor is the step recorded in it).
+  bool on_demand_scaling = false;
 };
 
 // AWS's rolling-window limits.

@@ -19,6 +19,53 @@ namespace {
 using meta::StreamMode;
 using meta::StreamStatus;
 
+// Forwards to a real engine, except that appends can be held back: a PutRecords that took
+// its snapshot before a reshard then reaches the engine after the reshard committed.
+class HoldingEngine final : public storage::LogEngine {
+ public:
+  explicit HoldingEngine(storage::LogEngine& base) : base_(base) {}
+  void Hold() { holding_ = true; }
+  size_t held() const { return held_.size(); }
+  void Release() {
+    holding_ = false;
+    for (auto& [req, done] : held_) base_.Append(std::move(req), std::move(done));
+    held_.clear();
+  }
+  void Append(storage::AppendRequest r, storage::AppendCallback done) override {
+    if (holding_) {
+      held_.emplace_back(std::move(r), std::move(done));
+      return;
+    }
+    base_.Append(std::move(r), std::move(done));
+  }
+  storage::StorageResult<storage::ReadResult> Read(storage::ShardKey s, uint64_t from, size_t n,
+                                                   size_t bytes) override {
+    return base_.Read(s, from, n, bytes);
+  }
+  storage::StorageResult<uint64_t> SeekTime(storage::ShardKey s, int64_t at) override {
+    return base_.SeekTime(s, at);
+  }
+  storage::StorageResult<storage::ShardPositions> Positions(storage::ShardKey s) override {
+    return base_.Positions(s);
+  }
+  storage::StorageStatus Trim(storage::ShardKey s, int64_t cutoff) override {
+    return base_.Trim(s, cutoff);
+  }
+  storage::StorageStatus DropStream(uint64_t rev) override { return base_.DropStream(rev); }
+  void Seal(storage::ShardKey s, std::function<void()> done) override {
+    base_.Seal(s, std::move(done));
+  }
+  void SetDurableListener(std::function<void(storage::ShardKey)> l) override {
+    base_.SetDurableListener(std::move(l));
+  }
+  void Stop() override { base_.Stop(); }
+
+ private:
+  storage::LogEngine& base_;
+  bool holding_ = false;  // the test's thread only
+  std::vector<std::pair<storage::AppendRequest, storage::AppendCallback>> held_;
+};
+
 class ReshardServiceTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -209,6 +256,25 @@ TEST_F(ReshardServiceTest, SplitClosesTheParentAndReadersFollowChildShards) {
   }
 }
 
+TEST_F(ReshardServiceTest, AClosedShardThatNeverTookARecordEndsAtOnce) {
+  options_.update_delay_ms = 0;
+  Close();
+  Open();
+  CreateStream(1);
+  // No write before the split: the parent has no log at all.
+  ASSERT_TRUE(streams_->SplitShard({Ref(), "shardId-000000000000",
+                                    FormatUint128(uint128{1} << 127)}).ok());
+  for (auto type : {IteratorType::kTrimHorizon, IteratorType::kLatest}) {
+    auto it = data_->GetShardIterator({Ref(), "shardId-000000000000", type, {}, {}});
+    ASSERT_TRUE(it.ok()) << it.message();
+    auto res = data_->GetRecords({*it, std::nullopt, std::nullopt});
+    ASSERT_TRUE(res.ok()) << res.message();
+    EXPECT_TRUE(res->records.empty());
+    EXPECT_FALSE(res->next_shard_iterator) << "a reader would poll the empty parent forever";
+    EXPECT_EQ(res->child_shards.size(), 2u);
+  }
+}
+
 TEST_F(ReshardServiceTest, MergeChildNamesBothParentsInChildShards) {
   options_.update_delay_ms = 0;
   Close();
@@ -288,6 +354,45 @@ TEST_F(ReshardServiceTest, UpdateShardCountKeepsEveryRecordInOrderPerKey) {
     EXPECT_EQ(per_key[k], (std::vector<std::string>{k + "#0", k + "#1", k + "#2"})) << k;
   }
   EXPECT_EQ(streams_->UpdateShardCount({Ref(), 7}).code(), Errc::kLimitExceeded);
+}
+
+// The race a reshard has with writers: a PutRecords routed with the snapshot from before the
+// split reaches the log after the parent was sealed. Its entries go to the children instead,
+// so a reader that finished the parent still sees every acknowledged record.
+TEST_F(ReshardServiceTest, AppendsRacingWithASplitAreReroutedToTheChildren) {
+  CreateStream(1);
+  PutKeys(kKeys, 0);
+  HoldingEngine holding(*engine_);
+  data_ = std::make_unique<DataPlane>(*streams_, holding, clock_, DataPlaneOptions{});
+  holding.Hold();
+  PutRecordsRequest r;
+  r.stream = Ref();
+  std::vector<std::string> payloads;
+  for (const auto& k : kKeys) payloads.push_back(k + "#1");
+  for (size_t i = 0; i < kKeys.size(); ++i) r.entries.push_back({kKeys[i], payloads[i], std::nullopt});
+  std::promise<SvcResult<PutRecordsResult>> put;
+  data_->PutRecords(std::move(r), [&put](SvcResult<PutRecordsResult> res) {
+    put.set_value(std::move(res));
+  });
+  ASSERT_EQ(holding.held(), 1u);  // routed to shard 0 with the old snapshot
+  uint128 mid = uint128{1} << 127;
+  ASSERT_TRUE(streams_->SplitShard({Ref(), "shardId-000000000000", FormatUint128(mid)}).ok());
+  std::vector<ChildShardInfo> children;
+  bool ended = false;
+  EXPECT_EQ(ReadShard("shardId-000000000000", &children, &ended).size(), kKeys.size());
+  EXPECT_TRUE(ended);
+  holding.Release();
+  auto res = put.get_future().get();
+  ASSERT_TRUE(res.ok()) << res.message();
+  EXPECT_EQ(res->failed_count, 0);
+  for (const auto& e : res->entries) {
+    EXPECT_NE(e.shard_id, "shardId-000000000000");
+    EXPECT_FALSE(e.sequence_number.empty());
+  }
+  auto per_key = ReadByLineage();
+  for (const auto& k : kKeys) {
+    EXPECT_EQ(per_key[k], (std::vector<std::string>{k + "#0", k + "#1"})) << k;
+  }
 }
 
 TEST_F(ReshardServiceTest, ReshardsSurviveAReopen) {

@@ -400,6 +400,35 @@ TEST(PlanUniformScalingTest, AtMostTenPerRollingDay) {
   EXPECT_EQ(split->scaling_ops_ms, s.scaling_ops_ms);
 }
 
+TEST(PlanOnDemandScalingTest, OnDemandOnlyWithoutQuotaOrDailyLimit) {
+  StreamRecord s = Stream(4);
+  ReshardContext ctx = Ctx(s);
+  ctx.on_demand_scaling = true;
+  // The autoscaler only touches on-demand streams.
+  EXPECT_EQ(PlanUniformScaling(ctx, 8).code(), Errc::kValidation);
+  EXPECT_EQ(PlanSplit(ctx, "0", "1000").code(), Errc::kValidation);
+  s.mode = StreamMode::kOnDemand;
+  for (int i = 0; i < 10; ++i) s.scaling_ops_ms.push_back(kNow - 1000 + i);
+  ReshardContext od = Ctx(s);
+  od.on_demand_scaling = true;
+  od.account_open_shards = od.shard_limit;  // the provisioned quota is used up
+  auto up = PlanUniformScaling(od, 8);
+  ASSERT_TRUE(up.ok()) << up.message();
+  EXPECT_EQ(up->cmd.scaling_ops_ms, s.scaling_ops_ms) << "not counted in the daily limit";
+  StreamRecord after = Applied(s, up->cmd);
+  ExpectOpenShardsTile(after);
+  EXPECT_EQ(after.status, StreamStatus::kUpdating);
+  EXPECT_TRUE(PlanSplit(od, "0", "1000").ok());
+  EXPECT_TRUE(PlanMerge(od, "0", "1").ok());
+  // The shape rules still hold: at most double, at least half, ACTIVE only.
+  EXPECT_EQ(PlanUniformScaling(od, 9).code(), Errc::kLimitExceeded);
+  EXPECT_EQ(PlanUniformScaling(od, 1).code(), Errc::kLimitExceeded);
+  s.status = StreamStatus::kUpdating;
+  ReshardContext busy = Ctx(s);
+  busy.on_demand_scaling = true;
+  EXPECT_EQ(PlanUniformScaling(busy, 8).code(), Errc::kResourceInUse);
+}
+
 TEST(PlanStreamModeTest, SwitchesAtMostTwicePerRollingDay) {
   StreamRecord s = Stream(2);
   auto first = PlanStreamMode(Ctx(s), StreamMode::kOnDemand);

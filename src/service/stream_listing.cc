@@ -126,7 +126,7 @@ SvcResult<DescribeStreamSummaryResult> StreamService::DescribeStreamSummary(cons
   DescribeStreamSummaryResult r;
   r.stream = Info(**s);
   for (const auto& shard : (*s)->shards) r.open_shard_count += shard.open() ? 1 : 0;
-  r.consumer_count = 0;  // enhanced fan-out consumers are not registered yet
+  r.consumer_count = static_cast<int64_t>((*s)->consumers.size());
   return r;
 }
 

@@ -64,13 +64,25 @@ std::string StreamService::NotActive(const StreamRecord& s) const {
 }
 
 SvcStatus StreamService::Commit(const meta::Command& cmd) {
+  auto removed = ConsumersRemovedBy(cmd);
   auto st = catalog_.Apply(cmd);
   if (!st.ok()) return {Errc::kInternal, "Catalog update failed: " + st.message()};
+  for (auto& [key, second] : removed) {
+    int64_t& latest = removed_consumer_s_[key];
+    latest = std::max(latest, second);
+  }
   const std::string& name = meta::CommandStreamName(cmd);
   if (auto it = views_.find(name); it != views_.end()) views_.erase(it);
   next_due_ms_ = 0;
   if (std::holds_alternative<meta::DeleteStreamCmd>(cmd) && on_removed_) {
     on_removed_(meta::CommandRevision(cmd));
+  }
+  if (const auto* reshard = std::get_if<meta::ReshardCmd>(&cmd); reshard && on_shards_closed_) {
+    std::vector<uint32_t> closed = reshard->closed;
+    for (const auto& s : reshard->new_shards) {
+      if (!s.open()) closed.push_back(s.index);
+    }
+    on_shards_closed_(reshard->revision, closed);
   }
   return {};
 }
@@ -243,11 +255,13 @@ SvcStatus StreamService::DeleteStream(const DeleteStreamRequest& req) {
   if (stream.status == StreamStatus::kDeleting) {
     return {Errc::kResourceInUse, NotActive(stream)};
   }
-  // Enhanced fan-out consumers do not exist yet, so EnforceConsumerDeletion has nothing to
-  // enforce; DeleteStream never finds consumers in the way.
   if (options_.delete_delay_ms <= 0) {
+    SHOAL_RETURN_IF_ERROR(RetireConsumers(stream, req.enforce_consumer_deletion, 0));
     return Commit(meta::DeleteStreamCmd{stream.name, stream.revision});
   }
+  // Consumers go DELETING first and vanish with the stream.
+  SHOAL_RETURN_IF_ERROR(RetireConsumers(stream, req.enforce_consumer_deletion,
+                                        now + options_.delete_delay_ms));
   return Commit(meta::SetStreamStatusCmd{stream.name, stream.revision, StreamStatus::kDeleting,
                                          now + options_.delete_delay_ms});
 }
@@ -266,6 +280,11 @@ std::optional<int64_t> StreamService::CompleteDueLocked(int64_t now) {
   std::vector<meta::Command> due;
   std::optional<int64_t> next;
   for (const auto& [name, s] : catalog_.streams()) {
+    bool stream_due = s.status != StreamStatus::kActive && s.status_until_ms <= now;
+    // A stream about to be removed takes its consumers with it.
+    if (!(stream_due && s.status == StreamStatus::kDeleting)) {
+      DueConsumerCommands(s, now, &due, &next);
+    }
     if (s.status == StreamStatus::kActive) continue;
     if (s.status_until_ms > now) {
       next = next ? std::min(*next, s.status_until_ms) : s.status_until_ms;

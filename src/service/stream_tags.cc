@@ -49,14 +49,20 @@ TagText CheckTagText(std::string_view text) {
   return result;
 }
 
+// Resource ARNs (tags) name a consumer when they hold "/consumer/" after the stream name.
+bool IsConsumerArn(const std::string& arn) {
+  size_t stream = arn.find(":stream/");
+  return stream != std::string::npos && arn.find("/consumer/", stream) != std::string::npos;
+}
+
 bool Modifiable(const StreamRecord& s) {
   return s.status == StreamStatus::kActive || s.status == StreamStatus::kUpdating;
 }
 
 }  // namespace
 
-SvcStatus StreamService::ValidateTags(const std::string& stream, const TagMap& tags,
-                                      size_t total_after) const {
+SvcStatus StreamService::ValidateTags(const std::string& name, const TagMap& tags,
+                                      size_t total_after, std::string_view kind) const {
   TagText worst = TagText::kOk;
   for (const auto& [k, v] : tags) worst = std::max({worst, CheckTagText(k), CheckTagText(v)});
   if (worst == TagText::kInvalid) {
@@ -66,16 +72,16 @@ SvcStatus StreamService::ValidateTags(const std::string& stream, const TagMap& t
   }
   if (worst == TagText::kPercent) {
     return {Errc::kInvalidArgument,
-            fmt::format("Failed to add tags to stream {} under account {} because some tags "
+            fmt::format("Failed to add tags to {} {} under account {} because some tags "
                         "contained illegal characters. The allowed characters are Unicode "
                         "letters, white-spaces, '_',',','/','=','+','-','@',':'.",
-                        stream, options_.account_id)};
+                        kind, name, options_.account_id)};
   }
   if (total_after > kMaxTagsPerStream) {
     return {Errc::kInvalidArgument,
-            fmt::format("Failed to add tags to stream {} under account {} because a given "
-                        "stream cannot have more than {} tags associated with it.",
-                        stream, options_.account_id, kMaxTagsPerStream)};
+            fmt::format("Failed to add tags to {} {} under account {} because a given "
+                        "{} cannot have more than {} tags associated with it.",
+                        kind, name, options_.account_id, kind, kMaxTagsPerStream)};
   }
   return {};
 }
@@ -137,6 +143,7 @@ SvcResult<ListTagsForStreamResult> StreamService::ListTagsForStream(
 SvcStatus StreamService::TagResource(const std::string& arn, const TagMap& tags) {
   Lock lock(mu_);
   CompleteDueLocked(clock_.NowMs());
+  if (IsConsumerArn(arn)) return TagConsumer(arn, tags);
   auto s = ResolveArn(arn);
   if (!s.ok()) return s.status();
   return SetTags(**s, tags);
@@ -146,6 +153,7 @@ SvcStatus StreamService::UntagResource(const std::string& arn,
                                        const std::vector<std::string>& keys) {
   Lock lock(mu_);
   CompleteDueLocked(clock_.NowMs());
+  if (IsConsumerArn(arn)) return UntagConsumer(arn, keys);
   auto s = ResolveArn(arn);
   if (!s.ok()) return s.status();
   return UnsetTags(**s, keys);
@@ -155,6 +163,12 @@ SvcResult<std::vector<std::pair<std::string, std::string>>> StreamService::ListT
     const std::string& arn) {
   Lock lock(mu_);
   CompleteDueLocked(clock_.NowMs());
+  if (IsConsumerArn(arn)) {
+    auto hit = ResolveConsumerArn(arn);
+    if (!hit.ok()) return hit.status();
+    const auto& tags = hit->consumer->tags;
+    return std::vector<std::pair<std::string, std::string>>(tags.begin(), tags.end());
+  }
   auto s = ResolveArn(arn);
   if (!s.ok()) return s.status();
   return std::vector<std::pair<std::string, std::string>>((*s)->tags.begin(), (*s)->tags.end());

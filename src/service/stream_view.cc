@@ -10,6 +10,7 @@ std::shared_ptr<const StreamView> StreamView::Of(const meta::StreamRecord& r) {
   v->name = r.name;
   v->revision = r.revision;
   v->status = r.status;
+  v->mode = r.mode;
   v->retention_hours = r.retention_hours;
   v->max_record_size_kib = r.max_record_size_kib;
   v->encryption = r.encryption;

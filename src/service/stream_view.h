@@ -18,6 +18,7 @@ struct StreamView {
   std::string name;
   uint64_t revision = 0;
   meta::StreamStatus status = meta::StreamStatus::kActive;
+  meta::StreamMode mode = meta::StreamMode::kProvisioned;
   int32_t retention_hours = 24;
   int32_t max_record_size_kib = 1024;
   meta::EncryptionType encryption = meta::EncryptionType::kNone;

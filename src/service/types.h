@@ -23,6 +23,45 @@ struct StreamRef {
 
 using TagMap = std::map<std::string, std::string>;
 
+// An enhanced fan-out consumer's status: kCreating, kActive or kDeleting.
+using ConsumerStatus = meta::ConsumerStatus;
+
+// An enhanced fan-out consumer as the service reports it.
+struct ConsumerInfo {
+  std::string arn;  // <stream ARN>/consumer/<name>:<creation epoch seconds>
+  std::string name;
+  std::string stream_name;
+  uint64_t stream_revision = 0;
+  ConsumerStatus status;
+  int64_t created_ms = 0;
+  std::string stream_arn;
+};
+
+struct RegisterStreamConsumerRequest {
+  std::string stream_arn;
+  std::string consumer_name;
+  TagMap tags;
+};
+
+// How DescribeStreamConsumer and DeregisterStreamConsumer name a consumer: by ConsumerARN,
+// or by StreamARN + ConsumerName, or by all three (which must agree).
+struct ConsumerRef {
+  std::optional<std::string> stream_arn;
+  std::optional<std::string> consumer_name;
+  std::optional<std::string> consumer_arn;
+};
+
+struct ListStreamConsumersRequest {
+  std::string stream_arn;
+  std::optional<std::string> next_token;
+  std::optional<int64_t> max_results;
+  std::optional<int64_t> stream_creation_timestamp_ms;
+};
+struct ListStreamConsumersResult {
+  std::vector<ConsumerInfo> consumers;  // by name
+  std::optional<std::string> next_token;
+};
+
 struct CreateStreamRequest {
   std::string name;
   std::optional<int64_t> shard_count;

@@ -27,6 +27,7 @@ enum class StorageErrc {
   kCorruption,  // damaged data that is not a torn tail (reported, never skipped)
   kClosed,      // the engine is stopping
   kInvalid,     // a request the engine cannot honour (e.g. batch larger than a segment)
+  kSealed,      // an append to a shard that Seal() closed: nothing was written
 };
 template <class T>
 using StorageResult = Result<T, StorageErrc>;
@@ -84,6 +85,9 @@ struct ShardPositions {
   uint64_t flushed_next = 1;     // records with counter < flushed_next are written (A4);
                                  // durable_next <= flushed_next <= next_counter
   int64_t last_arrival_ms = 0;   // arrival time of the newest durable record (0 if none)
+  // Seal() was called and every append accepted before it has completed: the shard's log is
+  // final (durable_next == next_counter, and no record will ever be added).
+  bool sealed = false;
 };
 
 enum class Durability {
@@ -151,6 +155,19 @@ class LogEngine {
 
   // Removes every log of the stream revision (the stream was deleted).
   virtual StorageStatus DropStream(uint64_t stream_revision) = 0;
+
+  // Closes the shard's log for good (a reshard closed the shard). Appends issued after Seal()
+  // returns fail with kSealed and write nothing; appends accepted before it complete as usual.
+  // Once all of them have, Positions(shard).sealed is true, the durable listener runs for the
+  // shard and then `done` (on an engine thread, or inline when there is nothing to wait for).
+  // Idempotent. Not persisted: after a restart the owner seals its closed shards again before
+  // appending.
+  virtual void Seal(ShardKey shard, std::function<void()> done) = 0;
+
+  // `listener` runs on an engine thread, outside the engine's locks, each time records of a
+  // shard have become durable (its durable_next advanced) and when a seal completes. It must
+  // not block; it may call Read() and Positions(). Set it before the first Append.
+  virtual void SetDurableListener(std::function<void(ShardKey)> listener) = 0;
 
   // Finishes pending appends (their callbacks run) and stops the engine's threads.
   virtual void Stop() = 0;

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <future>
 #include <thread>
 
 #include "common/clock.h"
@@ -588,6 +589,81 @@ TEST_F(LogEngineTest, DroppedDataInASharedSegmentStaysGoneAfterRestart) {
   CrashAndReopen();
   EXPECT_TRUE(ReadAllFrom(*engine_, kStream2).empty());
   EXPECT_EQ(ReadAllFrom(*engine_, kShard).size(), 1u);
+}
+
+// Seal: appends accepted before it complete (and are readable), later ones fail kSealed and
+// write nothing; the shard reports sealed only once the earlier appends have completed.
+TEST_F(LogEngineTest, SealRejectsLaterAppendsAndWaitsForEarlierOnes) {
+  Close();
+  GatedFileSystem gated(fs_);
+  Open(&gated);
+  std::vector<ShardKey> notified;
+  std::mutex notified_mu;
+  engine_->SetDurableListener([&](ShardKey k) {
+    std::lock_guard<std::mutex> l(notified_mu);
+    notified.push_back(k);
+  });
+  gated.HoldSyncs();
+  std::atomic<int> done{0};
+  engine_->Append({.shard = kShard, .records = {{"a", "1"}}, .min_counter = 0},
+                  [&](StorageResult<AppendResult> r) { EXPECT_TRUE(r.ok()); ++done; });
+  gated.WaitForHeldSync();
+  engine_->Append({.shard = kShard, .records = {{"b", "2"}}, .min_counter = 0},
+                  [&](StorageResult<AppendResult> r) { EXPECT_TRUE(r.ok()); ++done; });
+  std::atomic<bool> seal_done{false};
+  std::promise<void> sealed;
+  engine_->Seal(kShard, [&] {
+    seal_done = true;
+    sealed.set_value();
+  });
+  StorageErrc rejected = StorageErrc::kIo;
+  engine_->Append({.shard = kShard, .records = {{"c", "3"}}, .min_counter = 0},
+                  [&](StorageResult<AppendResult> r) {
+                    ASSERT_FALSE(r.ok());
+                    rejected = r.code();
+                  });
+  EXPECT_EQ(rejected, StorageErrc::kSealed);  // at once, on the caller's thread
+  EXPECT_FALSE(engine_->Positions(kShard)->sealed);  // two appends still in flight
+  EXPECT_FALSE(seal_done);
+  // Other shards are not affected.
+  engine_->Append({.shard = kOther, .records = {{"d", "4"}}, .min_counter = 0},
+                  [&](StorageResult<AppendResult> r) { EXPECT_TRUE(r.ok()); ++done; });
+  gated.ReleaseSyncs();
+  sealed.get_future().get();
+  auto p = engine_->Positions(kShard);
+  EXPECT_TRUE(p->sealed);
+  EXPECT_TRUE(seal_done);
+  EXPECT_EQ(p->next_counter, 3u);
+  EXPECT_EQ(p->durable_next, 3u);
+  EXPECT_EQ(ReadAllFrom(*engine_, kShard, 0).size(), 2u);
+  Close();
+  EXPECT_EQ(done.load(), 3);
+  std::lock_guard<std::mutex> l(notified_mu);
+  EXPECT_NE(std::find(notified.begin(), notified.end(), kShard), notified.end());
+  EXPECT_NE(std::find(notified.begin(), notified.end(), kOther), notified.end());
+}
+
+TEST_F(LogEngineTest, SealOfAnUnwrittenShardCompletesAndIsIdempotent) {
+  std::promise<void> sealed;
+  engine_->Seal(kStream2, [&] { sealed.set_value(); });
+  sealed.get_future().get();
+  EXPECT_TRUE(engine_->Positions(kStream2)->sealed);
+  int inline_done = 0;
+  engine_->Seal(kStream2, [&] { ++inline_done; });  // already sealed: at once
+  EXPECT_EQ(inline_done, 1);
+  auto r = AppendWait(*engine_, kStream2, {{"k", "v"}}, 0);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.code(), StorageErrc::kSealed);
+  // Not persisted: a reopened engine accepts appends until the owner seals again.
+  Reopen();
+  EXPECT_FALSE(engine_->Positions(kStream2)->sealed);
+  EXPECT_EQ(Append(kStream2, {{"k", "v"}}), 1u);
+  // Dropping the stream forgets the seal.
+  std::promise<void> resealed;
+  engine_->Seal(kStream2, [&] { resealed.set_value(); });
+  resealed.get_future().get();
+  ASSERT_TRUE(engine_->DropStream(kStream2.stream_revision).ok());
+  EXPECT_FALSE(engine_->Positions(kStream2)->sealed);
 }
 
 TEST_F(LogEngineTest, SeekTimeFindsTheFirstRecordAtOrAfter) {

@@ -42,16 +42,43 @@ StorageStatus SharedLogEngine::Corruption(uint64_t segment, uint64_t offset,
 // Append: queue only; the writer thread does the rest.
 
 void SharedLogEngine::Append(AppendRequest request, AppendCallback done) {
+  bool sealed = false;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    if (!stopping_) {
-      queue_.push_back(Pending{std::move(request), std::move(done)});
+    sealed = sealed_.count(request.shard) > 0;
+    if (!stopping_ && !sealed) {
+      queue_.push_back(Pending{std::move(request), std::move(done), false, nullptr});
       if (queue_.size() == 1) work_cv_.notify_one();
       return;
     }
   }
-  // After Stop() there is no engine thread left: the callback runs here.
+  // Rejected at once (after Stop() there is no engine thread left to run the callback).
+  if (sealed) return done(StorageStatus(StorageErrc::kSealed, "the shard's log is sealed"));
   done(StorageStatus(StorageErrc::kClosed, "the log engine is stopped"));
+}
+
+void SharedLogEngine::Seal(ShardKey shard, std::function<void()> done) {
+  bool first = false;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto [it, inserted] = sealed_.try_emplace(shard, false);
+    first = inserted;
+    if (!stopping_ && !it->second) {
+      queue_.push_back(Pending{.request = {.shard = shard, .records = {}, .min_counter = 0},
+                               .done = nullptr,
+                               .seal = true,
+                               .sealed = std::move(done)});
+      if (queue_.size() == 1) work_cv_.notify_one();
+      return;
+    }
+    it->second = true;  // stopped (nothing is in flight any more), or sealed before
+  }
+  if (first && durable_listener_) durable_listener_(shard);
+  if (done) done();
+}
+
+void SharedLogEngine::SetDurableListener(std::function<void(ShardKey)> listener) {
+  durable_listener_ = std::move(listener);
 }
 
 // Groups written but not yet synced, at most: bounds how far the writer runs ahead.
@@ -171,6 +198,7 @@ void SharedLogEngine::PlanGroupLocked(const std::vector<Pending>& group, Plan* p
   // shards, so a linear search beats a map.
   std::vector<std::pair<ShardLog*, size_t>> open;
   for (size_t i = 0; i < group.size(); ++i) {
+    if (group[i].seal) continue;
     const AppendRequest& req = group[i].request;
     uint64_t bytes = RequestBytes(req);
     const char* invalid = nullptr;
@@ -316,9 +344,14 @@ void SharedLogEngine::PublishLocked(const Plan& plan, bool flushed, bool durable
 
 void SharedLogEngine::Complete(Group& group) {
   uint64_t appends = 0, records = 0;
+  std::vector<Pending*> seals;
   for (size_t i = 0; i < group.requests.size(); ++i) {
     Pending& p = group.requests[i];
-    if (!group.failure.ok()) {
+    if (p.seal) {
+      // Every earlier group has completed (the pipeline is FIFO), so the shard is final
+      // whether or not this group failed.
+      seals.push_back(&p);
+    } else if (!group.failure.ok()) {
       p.done(StorageStatus(group.failure.code(), group.failure.message()));
     } else if (!group.plan.errors[i].ok()) {
       p.done(group.plan.errors[i]);
@@ -329,9 +362,21 @@ void SharedLogEngine::Complete(Group& group) {
                           .arrival_ms = group.plan.arrivals[i]});
     }
   }
-  std::lock_guard<std::mutex> lock(mu_);
-  stats_.appends += appends;
-  stats_.records += records;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stats_.appends += appends;
+    stats_.records += records;
+    for (const Pending* p : seals) {
+      if (auto it = sealed_.find(p->request.shard); it != sealed_.end()) it->second = true;
+    }
+  }
+  if (durable_listener_ && group.failure.ok()) {
+    for (const PlannedBatch& b : group.plan.batches) durable_listener_(b.shard->key);
+  }
+  for (Pending* p : seals) {
+    if (durable_listener_) durable_listener_(p->request.shard);
+    if (p->sealed) p->sealed();
+  }
 }
 
 void SharedLogEngine::Stop() {
@@ -357,14 +402,17 @@ void SharedLogEngine::Stop() {
 
 StorageResult<ShardPositions> SharedLogEngine::Positions(ShardKey key) {
   std::lock_guard<std::mutex> lock(mu_);
+  auto seal = sealed_.find(key);
+  bool sealed = seal != sealed_.end() && seal->second;
   auto it = shards_.find(key);
-  if (it == shards_.end()) return ShardPositions{.first_counter = 1};
+  if (it == shards_.end()) return ShardPositions{.first_counter = 1, .sealed = sealed};
   const ShardLog& s = *it->second;
   return ShardPositions{.first_counter = s.FirstCounter(),
                         .next_counter = s.next_counter,
                         .durable_next = s.durable_next,
                         .flushed_next = s.flushed_next,
-                        .last_arrival_ms = s.durable_arrival_ms};
+                        .last_arrival_ms = s.durable_arrival_ms,
+                        .sealed = sealed};
 }
 
 bool SharedLogEngine::ReleaseSegmentLocked(uint64_t segment) {
@@ -419,6 +467,7 @@ StorageStatus SharedLogEngine::DropStream(uint64_t stream_revision) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     dropped_.insert(stream_revision);
+    std::erase_if(sealed_, [&](const auto& e) { return e.first.stream_revision == stream_revision; });
     for (auto it = shards_.begin(); it != shards_.end();) {
       if (it->first.stream_revision != stream_revision) {
         ++it;

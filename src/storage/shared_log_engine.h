@@ -82,13 +82,19 @@ class SharedLogEngine final : public LogEngine {
   StorageResult<ShardPositions> Positions(ShardKey shard) override;
   StorageStatus Trim(ShardKey shard, int64_t cutoff_ms) override;
   StorageStatus DropStream(uint64_t stream_revision) override;
+  void Seal(ShardKey shard, std::function<void()> done) override;
+  void SetDurableListener(std::function<void(ShardKey)> listener) override;
   void Stop() override;
   EngineStats Stats() override;
 
  private:
+  // A queued append, or a seal marker (`seal`: no records; `sealed` runs instead of `done`)
+  // that passes through the pipeline behind every append accepted before it.
   struct Pending {
     AppendRequest request;
     AppendCallback done;
+    bool seal = false;
+    std::function<void()> sealed;
   };
   struct SegmentInfo {
     uint64_t refs = 0;    // shards whose index references the segment
@@ -176,6 +182,9 @@ class SharedLogEngine final : public LogEngine {
   std::unordered_map<ShardKey, std::shared_ptr<ShardLog>, ShardKeyHash> shards_;  // GUARDED_BY(mu_)
   std::map<uint64_t, SegmentInfo> segments_;         // GUARDED_BY(mu_)
   std::set<uint64_t> dropped_;                       // GUARDED_BY(mu_)
+  // Sealed shards: false while the seal marker is in the pipeline, true once it completed.
+  std::unordered_map<ShardKey, bool, ShardKeyHash> sealed_;  // GUARDED_BY(mu_)
+  std::function<void(ShardKey)> durable_listener_;  // set before appends; read-only after
   uint64_t last_segment_ = 0;                        // GUARDED_BY(mu_): highest id used
   EngineStats stats_;                                // GUARDED_BY(mu_)
 
