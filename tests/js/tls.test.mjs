@@ -15,18 +15,22 @@ import { promisify } from 'node:util';
 import {
   CreateStreamCommand,
   DeleteStreamCommand,
+  DescribeStreamConsumerCommand,
+  DescribeStreamSummaryCommand,
   GetRecordsCommand,
   GetShardIteratorCommand,
   ListStreamsCommand,
   PutRecordCommand,
+  RegisterStreamConsumerCommand,
+  SubscribeToShardCommand,
 } from '@aws-sdk/client-kinesis';
 import { NodeHttp2Handler } from '@smithy/node-http-handler';
-import { uniqueName, useServer } from './harness.mjs';
+import { sleep, uniqueName, useServer } from './harness.mjs';
 import { waitForStatus } from './util.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const SUITE = { timeout: 120_000 };
-const server = useServer();
+const server = useServer({ extraArgs: ['--consumer-create-delay-ms', '100'] });
 
 const certPath = () => path.join(server.dataDir, 'tls', 'cert.pem');
 const httpsEndpoint = (host = '127.0.0.1') => `https://${host}:${server.port}`;
@@ -84,6 +88,41 @@ describe('TLS with the JS SDK v3', SUITE, () => {
     });
     await assert.rejects(kinesis.send(new ListStreamsCommand({})),
       (err) => /certificate|self.signed/i.test(`${err.code} ${err.message}`));
+  });
+
+  test('SubscribeToShard over HTTP/2 + TLS pushes every record', async () => {
+    const kinesis = tlsClient(fs.readFileSync(certPath()));
+    const name = uniqueName('tls-sub');
+    await kinesis.send(new CreateStreamCommand({ StreamName: name, ShardCount: 1 }));
+    await waitForStatus(kinesis, name, 'ACTIVE');
+    const { StreamDescriptionSummary } = await kinesis.send(new DescribeStreamSummaryCommand({ StreamName: name }));
+    const { Consumer } = await kinesis.send(new RegisterStreamConsumerCommand({
+      StreamARN: StreamDescriptionSummary.StreamARN, ConsumerName: 'tls',
+    }));
+    for (let i = 0; ; i++) {
+      const { ConsumerDescription } = await kinesis.send(
+        new DescribeStreamConsumerCommand({ ConsumerARN: Consumer.ConsumerARN }));
+      if (ConsumerDescription.ConsumerStatus === 'ACTIVE') break;
+      assert.ok(i < 200, 'consumer did not become ACTIVE');
+      await sleep(50);
+    }
+    const sent = ['a', 'b', 'c', 'd'];
+    await kinesis.send(new PutRecordCommand({ StreamName: name, Data: Buffer.from(sent[0]), PartitionKey: 'k' }));
+    const out = await kinesis.send(new SubscribeToShardCommand({
+      ConsumerARN: Consumer.ConsumerARN, ShardId: 'shardId-000000000000',
+      StartingPosition: { Type: 'TRIM_HORIZON' },
+    }));
+    const got = [];
+    for await (const event of out.EventStream) {
+      for (const record of event.SubscribeToShardEvent?.Records ?? []) got.push(Buffer.from(record.Data).toString());
+      if (got.length === 1) {  // the rest is pushed while we are subscribed
+        for (const data of sent.slice(1)) {
+          await kinesis.send(new PutRecordCommand({ StreamName: name, Data: Buffer.from(data), PartitionKey: 'k' }));
+        }
+      }
+      if (got.length >= sent.length) break;
+    }
+    assert.deepEqual(got, sent);
   });
 
   test('NODE_EXTRA_CA_CERTS makes the default client trust shoal', async () => {

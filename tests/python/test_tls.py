@@ -41,7 +41,7 @@ def free_port() -> int:
 def setUpModule() -> None:
     global SERVER, TLS_PORT
     TLS_PORT = free_port()
-    SERVER = ShoalServer(tmp_prefix="e2e-tls-", tls_port=TLS_PORT)
+    SERVER = ShoalServer(tmp_prefix="e2e-tls-", tls_port=TLS_PORT, consumer_create_delay_ms=100)
 
 
 def tearDownModule() -> None:
@@ -134,6 +134,44 @@ class Boto3TlsTest(unittest.TestCase):
             with socket.create_connection(("127.0.0.1", self.server.port), timeout=10) as raw:
                 with context.wrap_socket(raw, server_hostname="localhost") as tls:
                     self.assertEqual(tls.selected_alpn_protocol(), expected)
+
+
+class SubscribeOverTlsTest(unittest.TestCase):
+    """boto3's SubscribeToShard (an HTTP/1.1 chunked event stream) over HTTPS."""
+
+    def test_boto3_subscribe_to_shard_over_https(self) -> None:
+        client = kinesis(f"https://127.0.0.1:{SERVER.port}", verify=str(cert_path(SERVER)))
+        name = uniq("tls-sub")
+        client.create_stream(StreamName=name, ShardCount=1)
+        wait_active(client, name)
+        arn = client.describe_stream_summary(StreamName=name)["StreamDescriptionSummary"]["StreamARN"]
+        consumer_arn = client.register_stream_consumer(StreamARN=arn, ConsumerName="tls")[
+            "Consumer"]["ConsumerARN"]
+        deadline = time.monotonic() + 20
+        while client.describe_stream_consumer(ConsumerARN=consumer_arn)[
+                "ConsumerDescription"]["ConsumerStatus"] != "ACTIVE":
+            self.assertLess(time.monotonic(), deadline, "consumer did not become ACTIVE")
+            time.sleep(0.05)
+        sent = [f"record-{i}".encode() for i in range(5)]
+        for data in sent[:2]:
+            client.put_record(StreamName=name, Data=data, PartitionKey="k")
+        response = client.subscribe_to_shard(ConsumerARN=consumer_arn,
+                                             ShardId="shardId-000000000000",
+                                             StartingPosition={"Type": "TRIM_HORIZON"})
+        stream = response["EventStream"]
+        got: List[bytes] = []
+        try:
+            for event in stream:
+                records = event.get("SubscribeToShardEvent", {}).get("Records", [])
+                got.extend(r["Data"] for r in records)
+                if len(got) == 2:  # the rest arrives pushed while we are subscribed
+                    for data in sent[2:]:
+                        client.put_record(StreamName=name, Data=data, PartitionKey="k")
+                if len(got) >= len(sent):
+                    break
+        finally:
+            stream.close()
+        self.assertEqual(got, sent)
 
 
 class UserCertificateTest(unittest.TestCase):
