@@ -1,5 +1,6 @@
 // Streaming response bodies (BodySink) over HTTP/1.1 (chunked) and HTTP/2 (deferred data).
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -430,6 +431,55 @@ TEST_F(StreamingTest, Http2ConnectionLossClosesEverySinkOnIt) {
   client.reset();  // closes the socket
   for (auto& e : events) EXPECT_TRUE(e.closed->WaitFor());
   for (auto& sink : sinks) EXPECT_TRUE(sink->Closed());
+}
+
+// Write() to bytes at the client, one small event at a time (what SubscribeToShard's
+// propagation latency is made of on the transport side). Prints p50/p99.
+TEST_F(StreamingTest, PushLatencyOfSmallEvents) {
+  StartServer();
+  constexpr int kEvents = 1000;
+  const auto report = [](const char* what, std::vector<double>& us) {
+    std::sort(us.begin(), us.end());
+    std::printf("%s push latency over %zu events: p50 %.0f us, p99 %.0f us\n", what, us.size(),
+                us[us.size() / 2], us[us.size() * 99 / 100]);
+    EXPECT_LT(us[us.size() / 2], 20'000.0);  // generous: the machine is shared
+  };
+  {
+    Http1Client client(port());
+    Request request = Http1Client::MakeRequest("/stream");
+    client.Write(request);
+    auto sinks = handler_.TakeSinks(1);
+    ASSERT_EQ(sinks.size(), 1u);
+    client.ReadRawHeader();
+    std::vector<double> us;
+    const std::string event(200, 'e');
+    for (int i = 0; i < kEvents; ++i) {
+      const auto start = Clock::now();
+      ASSERT_TRUE(sinks[0]->Write(event));
+      ASSERT_EQ(client.ReadRaw(Chunk(event).size()), Chunk(event));
+      us.push_back(std::chrono::duration<double, std::micro>(Clock::now() - start).count());
+    }
+    report("HTTP/1.1", us);
+    sinks[0]->Finish();
+  }
+  H2TestClient client;
+  ASSERT_TRUE(client.Connect(port(), 16 << 20));
+  const int32_t id = client.Submit("POST", "/stream", "{}");
+  ASSERT_TRUE(client.RunUntil([&] { return handler_.SinkCount() == 1; }));
+  auto sinks = handler_.TakeSinks(1);
+  ASSERT_EQ(sinks.size(), 1u);
+  std::vector<double> us;
+  const std::string event(200, 'e');
+  for (int i = 0; i < kEvents; ++i) {
+    const auto start = Clock::now();
+    ASSERT_TRUE(sinks[0]->Write(event));
+    const size_t want = static_cast<size_t>(i + 1) * event.size();
+    ASSERT_TRUE(client.RunUntil([&] { return client.response(id).body.size() >= want; }));
+    us.push_back(std::chrono::duration<double, std::micro>(Clock::now() - start).count());
+  }
+  report("HTTP/2", us);
+  sinks[0]->Finish();
+  ASSERT_TRUE(client.RunUntilDone());
 }
 
 // Many open streams cost no threads: 1,000 streams on 10 HTTP/2 connections plus 100
