@@ -48,6 +48,7 @@ def panel(ax, w, targets, results):
         ax.set_yscale("log")
     better = "higher" if w["higher_is_better"] else "lower"
     ax.set_title(f"{w['title']}\n{w['unit']}, {better} is better", fontsize=8)
+    ax.set_xlim(-0.5, len(targets) - 0.5)
     ax.set_xticks(range(len(targets)))
     ax.set_xticklabels(targets, fontsize=7, rotation=20)
     ax.tick_params(axis="y", labelsize=7)

@@ -30,10 +30,12 @@ class Workload:
     loadgen: List[str]  # loadgen flags (stream/endpoint/duration/seed are added)
     boto3: Optional[str] = None   # boto3_load.py workload, when there is a boto3 row
     extra: List[str] = field(default_factory=list)  # more summary keys shown
+    shards: int = 4
+    min_duration_s: float = 0  # a longer window than the run's default, when it needs one
 
 
 def workloads(quick: bool) -> List[Workload]:
-    fill = "2" if quick else "5"
+    fill = "1" if quick else "5"
     shard_counts = [1000] if quick else [1000, 10000]
     out = [
         Workload("put-1k", "PutRecords 500 x 1 KiB, 4 connections", "record_mb_per_s", "MB/s", True,
@@ -47,23 +49,23 @@ def workloads(quick: bool) -> List[Workload]:
                  extra=["p99_ms", "requests_per_s"]),
         Workload("get-records", f"GetRecords read-back ({fill} MB in 4 shards, re-read for the window)",
                  "record_mb_per_s", "MB/s", True,
-                 ["-w", "get-records", "--fill-mb", fill, "--passes", "100000", "-c", "4",
+                 ["-w", "get-records", "--fill-mb", fill, "--passes", "1000", "-c", "4",
                   "--record-bytes", "1024"], boto3="get-records", extra=["records_per_s"]),
         Workload("put-get", "put -> get latency, polling reader (p50)", "p50_ms", "ms", False,
                  ["-w", "put-get-latency", "-c", "1", "--record-bytes", "100"], boto3="put-get",
                  extra=["p99_ms", "samples"]),
         Workload("subscribe", "put -> SubscribeToShard event latency (p50)", "p50_ms", "ms", False,
                  ["-w", "subscribe-latency", "-c", "1", "--record-bytes", "100", "--event-timeout", "5"],
-                 extra=["p99_ms", "samples", "missing"]),
+                 extra=["p99_ms", "samples", "missing"], min_duration_s=4),
     ]
     for n in shard_counts:
         rate = 200
         out.append(Workload(
             f"shards-{n // 1000}k", f"{n:,} shards: create, then PutRecord at {rate}/s spread over all",
             "setup_s", "s to ACTIVE", False,
-            ["-w", "put-record-all-shards", "--shards", str(n), "--rate", str(rate), "-c", "2",
+            ["-w", "put-record-all-shards", "--rate", str(rate), "-c", "2",
              "--concurrency", "8", "--record-bytes", "100"],
-            extra=["requests_per_s", "p50_ms", "p99_ms"]))
+            extra=["requests_per_s", "p50_ms", "p99_ms"], shards=n))
     return out
 
 
@@ -119,7 +121,7 @@ def run_loadgen(loadgen: Path, target, w: Workload, out_dir: Path, duration: flo
     json_path = out_dir / f"{target.name}.{w.name}.loadgen.json"
     txt_path = out_dir / f"{target.name}.{w.name}.loadgen.txt"
     cmd = [str(loadgen), "--endpoint", target.endpoint, "--stream", f"compare-{w.name}", "--create",
-           "--shards", "4", "--duration", str(duration), "--warmup", str(warmup), "--seed", "1",
+           "--shards", str(w.shards), "--duration", str(max(duration, w.min_duration_s)), "--warmup", str(warmup), "--seed", "1",
            "--timeout", "20", "--json", str(json_path), "--label", f"{target.name} {w.name}", *w.loadgen]
     sampler = Sampler(target)
     start = time.monotonic()
@@ -162,9 +164,22 @@ def run_loadgen(loadgen: Path, target, w: Workload, out_dir: Path, duration: flo
         res.reason = f"loadgen exit {rc}: " + ((data or {}).get("error") or tail)
     elif not target.alive():
         res.status, res.reason = "failed", "server died:\n" + target.log_tail()
-    elif w.metric not in res.summary:
-        res.status, res.reason = "failed", f"no {w.metric} in loadgen's summary"
+    else:
+        _check_numbers(res, w)
     return res
+
+
+def _check_numbers(res: Result, w: Workload) -> None:
+    """A run that produced no number is a failure, never a 0 in the table."""
+    s = res.summary
+    if w.metric not in s:
+        res.status, res.reason = "failed", f"no {w.metric} in the client's summary"
+    elif "samples" in s and not s["samples"]:
+        res.status, res.reason = "failed", f"no sample in the window ({int(s.get('missing', 0))} missing)"
+    elif not s[w.metric]:
+        res.status, res.reason = "failed", "no request completed in the measurement window"
+    elif s.get("errors"):
+        res.reason = f"{int(s['errors'])} errors (see the client's output)"
 
 
 def run_boto3(python: str, target, w: Workload, out_dir: Path, duration: float, timeout: float,
@@ -187,9 +202,11 @@ def run_boto3(python: str, target, w: Workload, out_dir: Path, duration: float, 
         res.summary = dict(data.get("summary", {}))
     if rc is None:
         res.status, res.reason = "timeout", f"no result after {timeout:.0f} s"
-    elif rc != 0 or w.metric not in res.summary:
+    elif rc != 0:
         res.status = "failed"
         res.reason = (data or {}).get("error") or f"boto3 driver exit {rc}"
+    else:
+        _check_numbers(res, w)
     return res
 
 

@@ -168,6 +168,16 @@ class Shoal(Target):
                  "--limits", "off", "--log-level", "warn"], {})
 
 
+class ShoalFlush(Shoal):
+    """Optional (--targets ...,shoal-flush): acknowledges once written to the OS, like the peers."""
+    name = "shoal-flush"
+    persistence = "data dir, --durability flush (no fdatasync before acknowledging)"
+
+    def command(self, data):
+        cmd, env = super().command(data)
+        return cmd + ["--durability", "flush"], env
+
+
 class Kinesalite(Target):
     name = "kinesalite"
     persistence = "LevelDB (--path)"
@@ -212,3 +222,4 @@ class Moto(Target):
 
 
 ALL = {"shoal": Shoal, "kinesalite": Kinesalite, "kinesis-mock": KinesisMock, "moto": Moto}
+OPTIONAL = {"shoal-flush": ShoalFlush}
