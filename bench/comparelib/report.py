@@ -59,7 +59,7 @@ def workload_table(w: dict, targets: List[str], results: Dict[tuple, dict]) -> L
     lines.append("|" + "---|" * len(head))
     rows = []
     for client in ("loadgen", "boto3"):
-        if client == "boto3" and not w.get("boto3"):
+        if client == "boto3" and not any((t, w["name"], "boto3") in results for t in targets):
             continue
         for key in [w["metric"]] + w["extra"]:
             if client == "boto3" and key in ("setup_s", "missing", "samples"):
@@ -81,6 +81,13 @@ def workload_table(w: dict, targets: List[str], results: Dict[tuple, dict]) -> L
         if t != "shoal":
             res_cells.append("")
     lines.append("| " + " | ".join(res_cells) + " |")
+    busy = ["other processes, cores busy"]
+    for t in targets:
+        r = results.get((t, w["name"], "loadgen"))
+        busy.append("—" if r is None or not r.get("wall_s") else f"{r['other_cores']:.2f}")
+        if t != "shoal":
+            busy.append("")
+    lines.append("| " + " | ".join(busy) + " |")
     notes = []
     for t in targets:
         for client in ("loadgen", "boto3"):
