@@ -14,7 +14,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-COLORS = {"shoal": "#1f77b4", "kinesalite": "#ff7f0e", "kinesis-mock": "#2ca02c", "moto": "#d62728"}
+COLORS = {"shoal": "#1f77b4", "shoal-flush": "#9ecae1", "kinesalite": "#ff7f0e", "kinesis-mock": "#2ca02c", "moto": "#d62728"}
 
 
 def value(results, target, workload, client, key):

@@ -7,6 +7,7 @@ import atexit
 import os
 import signal
 import subprocess
+import sys
 import time
 from typing import List
 
@@ -50,6 +51,7 @@ def stop_all() -> None:
 
 
 def _on_signal(signum, _frame):
+    print(f"compare: interrupted (signal {signum}); stopping every process it started", file=sys.stderr)
     stop_all()
     raise SystemExit(128 + signum)
 

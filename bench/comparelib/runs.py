@@ -159,6 +159,8 @@ def run_loadgen(loadgen: Path, target, w: Workload, out_dir: Path, duration: flo
     elif rc == UNSUPPORTED_EXIT:
         res.status = "unsupported"
         res.reason = (data or {}).get("unsupported") or tail
+    elif rc == 1 and _refused_create((data or {}).get("error", "")):
+        res.status, res.reason = "unsupported", data["error"]
     elif rc != 0:
         res.status = "failed"
         res.reason = f"loadgen exit {rc}: " + ((data or {}).get("error") or tail)
@@ -167,6 +169,13 @@ def run_loadgen(loadgen: Path, target, w: Workload, out_dir: Path, duration: flo
     else:
         _check_numbers(res, w)
     return res
+
+
+def _refused_create(error: str) -> bool:
+    """CreateStream answered with an AWS error (e.g. a shard count above the target's maximum):
+    the target cannot run the workload, as opposed to a broken run."""
+    return error.startswith("CreateStream ") and error.rstrip().endswith(("LimitExceededException",
+                                                                         "InvalidArgumentException"))
 
 
 def _check_numbers(res: Result, w: Workload) -> None:
