@@ -100,7 +100,7 @@ def get_records(k, rng, duration, fill_mb):
             it = k.get_shard_iterator(StreamName="boto3-get", ShardId=shard,
                                       ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
             while it and time.monotonic() < end:
-                r = k.get_records(ShardIterator=it, Limit=10000)
+                r = k.get_records(ShardIterator=it, Limit=1000)
                 records += len(r["Records"])
                 nbytes += sum(len(x["Data"]) for x in r["Records"])
                 if not r["Records"] and r.get("MillisBehindLatest", 0) == 0:

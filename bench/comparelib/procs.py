@@ -8,7 +8,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from typing import List
 
 _live: List[subprocess.Popen] = []

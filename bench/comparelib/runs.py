@@ -49,7 +49,7 @@ def workloads(quick: bool) -> List[Workload]:
                  extra=["p99_ms", "requests_per_s"]),
         Workload("get-records", f"GetRecords read-back ({fill} MB in 4 shards, re-read for the window)",
                  "record_mb_per_s", "MB/s", True,
-                 ["-w", "get-records", "--fill-mb", fill, "--passes", "1000", "-c", "4",
+                 ["-w", "get-records", "--fill-mb", fill, "--passes", "1000", "--get-limit", "1000", "-c", "4",
                   "--record-bytes", "1024"], boto3="get-records", extra=["records_per_s"]),
         Workload("put-get", "put -> get latency, polling reader (p50)", "p50_ms", "ms", False,
                  ["-w", "put-get-latency", "-c", "1", "--record-bytes", "100"], boto3="put-get",

@@ -102,6 +102,9 @@ Subscription::Subscription(asio::io_context& io, const Endpoint& endpoint, const
 Subscription::~Subscription() { Close(); }
 
 void Subscription::Close() {
+  if (state_ == State::kConnecting || state_ == State::kWaitingHead || state_ == State::kStreaming) {
+    state_ = State::kEnded;
+  }
   ++gen_;
   error_code ignored;
   sock_.close(ignored);

@@ -49,7 +49,7 @@ class Subscription {
 
   // Sends SubscribeToShard with `body` (its JSON input) on a new connection.
   void Start(std::string body, OnMessage on_message, OnEnd on_end);
-  // Drops the connection (no callback).
+  // Drops the connection (no callback); an active subscription becomes kEnded.
   void Close();
 
   State state() const { return state_; }
