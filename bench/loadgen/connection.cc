@@ -23,6 +23,9 @@ std::string_view OpName(Op op) {
     case Op::kListShards: return "ListShards";
     case Op::kListStreams: return "ListStreams";
     case Op::kDescribeLimits: return "DescribeLimits";
+    case Op::kRegisterStreamConsumer: return "RegisterStreamConsumer";
+    case Op::kDescribeStreamConsumer: return "DescribeStreamConsumer";
+    case Op::kSubscribeToShard: return "SubscribeToShard";
   }
   return "?";
 }
@@ -39,6 +42,9 @@ std::string_view OpTarget(Op op) {
     case Op::kListShards: return "Kinesis_20131202.ListShards";
     case Op::kListStreams: return "Kinesis_20131202.ListStreams";
     case Op::kDescribeLimits: return "Kinesis_20131202.DescribeLimits";
+    case Op::kRegisterStreamConsumer: return "Kinesis_20131202.RegisterStreamConsumer";
+    case Op::kDescribeStreamConsumer: return "Kinesis_20131202.DescribeStreamConsumer";
+    case Op::kSubscribeToShard: return "Kinesis_20131202.SubscribeToShard";
   }
   return "?";
 }

@@ -36,8 +36,11 @@ enum class Op : uint8_t {
   kListShards,
   kListStreams,
   kDescribeLimits,
+  kRegisterStreamConsumer,
+  kDescribeStreamConsumer,
+  kSubscribeToShard,  // booked by subscribe-latency (its own streaming connection)
 };
-inline constexpr size_t kOpCount = 10;
+inline constexpr size_t kOpCount = 13;
 // "PutRecords" etc.
 std::string_view OpName(Op op);
 // "Kinesis_20131202.PutRecords" etc.

@@ -100,6 +100,41 @@ void BuildGetRecords(std::string& out, std::string_view iterator, int limit) {
   fmt::format_to(std::back_inserter(out), ",\"Limit\":{}}}", limit);
 }
 
+void BuildRegisterStreamConsumer(std::string& out, std::string_view stream_arn,
+                                 std::string_view consumer_name) {
+  out = "{\"StreamARN\":";
+  AppendJsonString(out, stream_arn);
+  out += ",\"ConsumerName\":";
+  AppendJsonString(out, consumer_name);
+  out += "}";
+}
+
+void BuildDescribeStreamConsumer(std::string& out, std::string_view consumer_arn,
+                                 std::string_view stream_arn, std::string_view consumer_name) {
+  if (!consumer_arn.empty()) {
+    out = "{\"ConsumerARN\":";
+    AppendJsonString(out, consumer_arn);
+    out += "}";
+    return;
+  }
+  BuildRegisterStreamConsumer(out, stream_arn, consumer_name);
+}
+
+void BuildSubscribeToShard(std::string& out, std::string_view consumer_arn, std::string_view shard_id,
+                           std::string_view type, std::string_view sequence_number) {
+  out = "{\"ConsumerARN\":";
+  AppendJsonString(out, consumer_arn);
+  out += ",\"ShardId\":";
+  AppendJsonString(out, shard_id);
+  out += ",\"StartingPosition\":{\"Type\":";
+  AppendJsonString(out, type);
+  if (!sequence_number.empty()) {
+    out += ",\"SequenceNumber\":";
+    AppendJsonString(out, sequence_number);
+  }
+  out += "}}";
+}
+
 void BuildPutRecord(std::string& out, std::string_view stream, std::string_view partition_key,
                     std::string_view data_base64, std::string_view explicit_hash_key) {
   out = "{\"StreamName\":";
@@ -256,6 +291,7 @@ bool ResponseParser::GetRecords(Buffer& body, std::string_view want, GetRecordsR
 
 bool ResponseParser::DescribeStreamSummary(Buffer& body, StreamSummary& out) {
   out.status.clear();
+  out.arn.clear();
   out.open_shards = -1;
   od::document doc;
   if (parser_.iterate(View(body)).get(doc)) return false;
@@ -266,6 +302,8 @@ bool ResponseParser::DescribeStreamSummary(Buffer& body, StreamSummary& out) {
     if (field.unescaped_key().get(key)) return false;
     if (key == "StreamStatus") {
       if (!GetString(field.value(), out.status)) return false;
+    } else if (key == "StreamARN") {
+      if (!GetString(field.value(), out.arn)) return false;
     } else if (key == "OpenShardCount") {
       if (field.value().get_int64().get(out.open_shards)) return false;
     }
@@ -324,6 +362,41 @@ std::string ResponseParser::ErrorType(Buffer& body) {
   std::string_view type;
   if (doc.find_field_unordered("__type").get_string().get(type)) return {};
   return std::string(CleanErrorType(type));
+}
+
+bool ParseConsumer(std::string_view body, ConsumerInfo& out) {
+  out = {};
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  if (parser.parse(body.data(), body.size()).get(doc)) return false;
+  for (const char* key : {"Consumer", "ConsumerDescription"}) {
+    simdjson::dom::element c;
+    if (doc[key].get(c)) continue;
+    std::string_view arn, status;
+    if (c["ConsumerARN"].get_string().get(arn)) return false;
+    if (!c["ConsumerStatus"].get_string().get(status)) out.status.assign(status);
+    out.arn.assign(arn);
+    return true;
+  }
+  return false;
+}
+
+bool ParseSubscribeEvent(std::string_view payload, SubscribeEvent& out) {
+  out.sequence_numbers.clear();
+  out.continuation.clear();
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  if (parser.parse(payload.data(), payload.size()).get(doc)) return false;
+  simdjson::dom::array records;
+  if (doc["Records"].get_array().get(records)) return false;
+  for (simdjson::dom::element r : records) {
+    std::string_view seq;
+    if (r["SequenceNumber"].get_string().get(seq)) return false;
+    out.sequence_numbers.emplace_back(seq);
+  }
+  std::string_view cont;
+  if (!doc["ContinuationSequenceNumber"].get_string().get(cont)) out.continuation.assign(cont);
+  return true;
 }
 
 std::string ErrorOf(Call& call, ResponseParser& parser) {

@@ -27,6 +27,14 @@ void BuildListShards(std::string& out, std::string_view stream, std::string_view
 void BuildGetShardIterator(std::string& out, std::string_view stream, std::string_view shard_id,
                            std::string_view type, std::string_view sequence_number = {});
 void BuildGetRecords(std::string& out, std::string_view iterator, int limit);
+void BuildRegisterStreamConsumer(std::string& out, std::string_view stream_arn,
+                                 std::string_view consumer_name);
+// By ConsumerARN when `consumer_arn` is set, else by StreamARN + ConsumerName.
+void BuildDescribeStreamConsumer(std::string& out, std::string_view consumer_arn,
+                                 std::string_view stream_arn, std::string_view consumer_name);
+// `type` is LATEST, or AFTER_SEQUENCE_NUMBER with `sequence_number`.
+void BuildSubscribeToShard(std::string& out, std::string_view consumer_arn, std::string_view shard_id,
+                           std::string_view type, std::string_view sequence_number = {});
 void BuildPutRecord(std::string& out, std::string_view stream, std::string_view partition_key,
                     std::string_view data_base64, std::string_view explicit_hash_key = {});
 
@@ -64,6 +72,7 @@ struct GetRecordsResult {
 
 struct StreamSummary {
   std::string status;
+  std::string arn;
   int64_t open_shards = -1;
 };
 
@@ -85,6 +94,21 @@ class ResponseParser {
  private:
   simdjson::ondemand::parser parser_;
 };
+
+struct ConsumerInfo {
+  std::string arn;
+  std::string status;  // CREATING, ACTIVE, DELETING
+};
+// RegisterStreamConsumer ({"Consumer":{...}}) or DescribeStreamConsumer
+// ({"ConsumerDescription":{...}}) answers; false when neither has a ConsumerARN.
+bool ParseConsumer(std::string_view body, ConsumerInfo& out);
+
+struct SubscribeEvent {
+  std::vector<std::string> sequence_numbers;  // of the records in the event
+  std::string continuation;                   // ContinuationSequenceNumber ("" if absent)
+};
+// The JSON payload of a SubscribeToShardEvent; false when it is not one.
+bool ParseSubscribeEvent(std::string_view payload, SubscribeEvent& out);
 
 // The error a finished call counts as: its transport error, else the cleaned
 // x-amzn-ErrorType header, else the body's __type, else "HTTP <status>"; empty when it is a

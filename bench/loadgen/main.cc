@@ -27,6 +27,7 @@ const std::map<std::string, Workload> kWorkloads = {
     {"list-streams", Workload::kListStreams},
     {"describe-limits", Workload::kDescribeLimits},
     {"put-record-all-shards", Workload::kPutRecordAllShards},
+    {"subscribe-latency", Workload::kSubscribeLatency},
 };
 const std::map<std::string, Protocol> kProtocols = {{"http1", Protocol::kHttp1},
                                                     {"h2", Protocol::kH2}};
@@ -45,7 +46,8 @@ void AddFlags(CLI::App& app, Options& o) {
                  "record, poll GetRecords until it shows up | list-streams, describe-limits: "
                  "control-plane calls (transport overhead) | put-record-all-shards: PutRecord "
                  "round-robin over every shard via ExplicitHashKey (with --rate: R/shards "
-                 "records/s per shard)")
+                 "records/s per shard) | subscribe-latency: register a consumer, SubscribeToShard "
+                 "(HTTP/1.1, event stream), PutRecord and time until its event arrives")
       ->check(CLI::IsMember(workloads))
       ->capture_default_str();
   app.add_option("--endpoint", o.endpoint, "Kinesis endpoint (http:// only)")->capture_default_str();
@@ -109,6 +111,12 @@ void AddFlags(CLI::App& app, Options& o) {
                  "put-get-latency: pause between GetRecords polls that did not return the record")
       ->capture_default_str()->check(CLI::Range(0.0, 60000.0));
 
+  app.add_option("--consumer", o.consumer, "subscribe-latency: consumer name (reused if registered)")
+      ->capture_default_str();
+  app.add_option("--event-timeout", o.event_timeout_s,
+                 "subscribe-latency: seconds to wait for a record's event before counting it missing")
+      ->capture_default_str()->check(CLI::Range(0.1, 3600.0));
+
   app.add_flag("--sign", o.sign, "Compute real SigV4 signatures (default: well-formed, fixed signature)");
   app.add_option("--access-key", o.credentials.access_key, "Access key id")->capture_default_str();
   app.add_option("--secret-key", o.credentials.secret_key, "Secret key (for --sign)")->capture_default_str();
@@ -137,6 +145,7 @@ int main(int argc, char** argv) {
   if (o.requests > 0 && !app.count("--duration")) o.duration_s = 0;
   if (o.workload == Workload::kPutGetLatency && !app.count("--connections")) o.connections = 1;
   if (o.workload == Workload::kPutRecord && !app.count("--connections")) o.connections = 1;
+  if (o.workload == Workload::kSubscribeLatency && !app.count("--connections")) o.connections = 1;
 
   InstallSignalHandlers();
 
@@ -179,10 +188,24 @@ int main(int argc, char** argv) {
       stream_ready = true;
       shared.shard_ids = setup.shard_ids;
       shared.shard_starting_hash_keys = setup.shard_starting_hash_keys;
+      shared.stream_arn = setup.stream_arn;
       if (!o.quiet) {
         fmt::print(stderr, "loadgen: stream {} is ACTIVE with {} shard(s)\n", o.stream,
                    shared.shard_ids.size());
       }
+    }
+  }
+
+  if (rc == 0 && o.workload == Workload::kSubscribeLatency) {
+    SetupResult consumer = setup;
+    runner.Run({.name = "setup-consumer", .one_slot = true,
+                .slot = [&](SlotContext& ctx) { return PrepareConsumer(ctx, consumer); }});
+    if (!consumer.ok) {
+      report.error = consumer.error;
+      if (consumer.unsupported) report.unsupported = consumer.error;
+      rc = g_interrupts.load() ? 130 : (consumer.unsupported ? 3 : 1);
+    } else {
+      shared.consumer_arn = consumer.consumer_arn;
     }
   }
 
@@ -218,6 +241,19 @@ int main(int argc, char** argv) {
         report.phases.push_back(runner.Run(
             limits({.name = "put-record-all-shards", .slot = PutRecordAllShardsSlot})));
         break;
+      case Workload::kSubscribeLatency: {
+        report.phases.push_back(
+            runner.Run(limits({.name = "subscribe-latency", .slot = SubscribeLatencySlot})));
+        // No event ever: the target cannot subscribe (its answers are the error types).
+        const PhaseStats& s = report.phases.back()->stats;
+        const OpStats& sub = s.op(Op::kSubscribeToShard);
+        if (s.put_to_event.count() == 0 && sub.ok == 0 && !sub.errors.empty() && g_interrupts.load() == 0) {
+          report.unsupported = "SubscribeToShard: " + sub.errors.begin()->first;
+          report.error = report.unsupported;
+          rc = 3;
+        }
+        break;
+      }
       case Workload::kGetRecords: {
         if (o.fill_mb > 0) {
           if (!o.quiet) fmt::print(stderr, "loadgen: writing {} MB before reading\n", o.fill_mb);

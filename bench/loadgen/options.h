@@ -18,6 +18,7 @@ enum class Workload : uint8_t {
   kListStreams,    // control plane: measures the transport and dispatch
   kDescribeLimits,
   kPutRecordAllShards,  // PutRecord round-robin over every shard (ExplicitHashKey), e.g. paced
+  kSubscribeLatency,    // PutRecord, then wait for it on a SubscribeToShard event stream
 };
 std::string_view WorkloadName(Workload w);
 
@@ -57,6 +58,8 @@ struct Options {
   int passes = 1;       // get-records: read every shard from TRIM_HORIZON this many times
   int get_limit = 10000;
   double poll_interval_ms = 0;  // put-get-latency: pause between empty polls
+  std::string consumer = "loadgen";  // subscribe-latency: consumer name
+  double event_timeout_s = 10;       // subscribe-latency: wait this long for a record's event
 
   // Auth.
   bool sign = false;

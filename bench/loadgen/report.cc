@@ -70,6 +70,7 @@ Op PrimaryOp(Workload w) {
     case Workload::kListStreams: return Op::kListStreams;
     case Workload::kDescribeLimits: return Op::kDescribeLimits;
     case Workload::kPutRecordAllShards: return Op::kPutRecord;
+    case Workload::kSubscribeLatency: return Op::kPutRecord;
   }
   return Op::kPutRecords;
 }
@@ -104,6 +105,16 @@ std::vector<std::pair<std::string, double>> Summary(const Report& r) {
       out.emplace_back("p99_9_ms", Ms(s.latency.Percentile(99.9)));
       out.emplace_back("max_ms", Ms(s.latency.max()));
       break;
+    case Workload::kSubscribeLatency: {
+      const Histogram& h = p->stats.put_to_event;
+      out.emplace_back("samples", static_cast<double>(h.count()));
+      out.emplace_back("missing", static_cast<double>(p->stats.put_event_missing));
+      out.emplace_back("p50_ms", Ms(h.Percentile(50)));
+      out.emplace_back("p90_ms", Ms(h.Percentile(90)));
+      out.emplace_back("p99_ms", Ms(h.Percentile(99)));
+      out.emplace_back("max_ms", Ms(h.max()));
+      break;
+    }
     case Workload::kPutGetLatency: {
       const Histogram& h = p->stats.put_to_get;
       out.emplace_back("samples", static_cast<double>(h.count()));
@@ -133,6 +144,7 @@ std::string FormatText(const Report& r) {
                  WorkloadName(o.workload), o.endpoint, o.protocol == Protocol::kH2 ? "h2c" : "http1",
                  o.connections, o.concurrency, o.threads);
   if (!r.error.empty()) fmt::format_to(w, "ERROR: {}\n", r.error);
+  if (!r.unsupported.empty()) fmt::format_to(w, "NOT SUPPORTED by the target: {}\n", r.unsupported);
   for (const auto& p : r.phases) {
     fmt::format_to(w, "\nphase {}: {:.2f} s measured{}\n", p->name, p->seconds,
                    p->interrupted ? " (interrupted)" : "");
@@ -161,6 +173,12 @@ std::string FormatText(const Report& r) {
         fmt::format_to(w, "  {:<22} {} records not found by polling\n", "", p->stats.put_get_missing);
       }
     }
+    if (p->stats.put_to_event.count() > 0 || p->stats.put_event_missing > 0) {
+      fmt::format_to(w, "  {:<22} latency {}\n", "put->event", LatencyText(p->stats.put_to_event));
+      if (p->stats.put_event_missing) {
+        fmt::format_to(w, "  {:<22} {} records without an event in time\n", "", p->stats.put_event_missing);
+      }
+    }
   }
   auto summary = Summary(r);
   if (!summary.empty()) {
@@ -187,14 +205,15 @@ std::string FormatJson(const Report& r) {
       "\"requests\": {}, \"seed\": {}, \"stream\": \"{}\", \"shards\": {}, "
       "\"records_per_request\": {}, \"record_bytes\": {}, \"keys\": {}, \"payloads\": {}, "
       "\"body_pool\": {}, \"fill_mb\": {}, \"passes\": {}, \"get_limit\": {}, "
-      "\"poll_interval_ms\": {}, \"sign\": {}, \"timeout_s\": {}, \"rate\": {}}},\n",
+      "\"poll_interval_ms\": {}, \"consumer\": \"{}\", \"event_timeout_s\": {}, \"sign\": {}, \"timeout_s\": {}, \"rate\": {}}},\n",
       JsonEscape(o.endpoint), o.protocol == Protocol::kH2 ? "h2" : "http1", o.connections,
       o.concurrency, o.threads, Num(o.duration_s), Num(o.warmup_s), o.requests, o.seed,
       JsonEscape(o.stream), o.shards, o.records_per_request, o.record_bytes, o.keys, o.payloads,
       o.body_pool, Num(o.fill_mb), o.passes, o.get_limit, Num(o.poll_interval_ms),
-      o.sign ? "true" : "false", Num(o.timeout_s), Num(o.rate));
+      JsonEscape(o.consumer), Num(o.event_timeout_s), o.sign ? "true" : "false", Num(o.timeout_s), Num(o.rate));
   fmt::format_to(w, "  \"interrupted\": {},\n  \"error\": \"{}\",\n", r.interrupted ? "true" : "false",
                  JsonEscape(r.error));
+  fmt::format_to(w, "  \"unsupported\": \"{}\",\n", JsonEscape(r.unsupported));
   fmt::format_to(w, "  \"client_cpu_s\": {},\n", Num(r.client_cpu_s));
   fmt::format_to(w, "  \"summary\": {{");
   bool first = true;
@@ -232,8 +251,11 @@ std::string FormatJson(const Report& r) {
       fmt::format_to(w, "}}}}");
       first_op = false;
     }
-    fmt::format_to(w, "\n    }}, \"put_to_get_latency_us\": {}, \"put_get_missing\": {}}}",
-                   LatencyJson(p.stats.put_to_get), p.stats.put_get_missing);
+    fmt::format_to(w,
+                   "\n    }}, \"put_to_get_latency_us\": {}, \"put_get_missing\": {}, "
+                   "\"put_to_event_latency_us\": {}, \"put_event_missing\": {}}}",
+                   LatencyJson(p.stats.put_to_get), p.stats.put_get_missing,
+                   LatencyJson(p.stats.put_to_event), p.stats.put_event_missing);
   }
   fmt::format_to(w, "\n  ]\n}}\n");
   return out;

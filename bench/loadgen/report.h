@@ -17,6 +17,7 @@ struct Report {
   std::string main_phase;  // the phase whose numbers form the summary
   bool interrupted = false;
   std::string error;       // setup failure, if any
+  std::string unsupported; // the target answered that it cannot run this workload (why)
   double client_cpu_s = 0; // the load generator's own CPU time (user + system), whole run
 };
 

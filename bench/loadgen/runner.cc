@@ -50,6 +50,7 @@ std::string_view WorkloadName(Workload w) {
     case Workload::kListStreams: return "list-streams";
     case Workload::kDescribeLimits: return "describe-limits";
     case Workload::kPutRecordAllShards: return "put-record-all-shards";
+    case Workload::kSubscribeLatency: return "subscribe-latency";
   }
   return "?";
 }

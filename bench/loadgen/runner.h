@@ -41,6 +41,8 @@ struct Shared {
   BodyPool put_record;
   std::vector<std::string> shard_ids;
   std::vector<std::string> shard_starting_hash_keys;  // same order as shard_ids
+  std::string stream_arn;
+  std::string consumer_arn;  // subscribe-latency
 };
 
 struct PhaseControl {
@@ -69,6 +71,7 @@ class Worker {
   void Shutdown();
 
   int index() const { return index_; }
+  const Endpoint& endpoint() const { return endpoint_; }
   boost::asio::io_context& io() { return io_; }
   std::vector<std::unique_ptr<Connection>>& connections() { return connections_; }
   ResponseParser& parser() { return parser_; }

@@ -32,6 +32,8 @@ void PhaseStats::Merge(const PhaseStats& o) {
   for (size_t i = 0; i < ops.size(); ++i) ops[i].Merge(o.ops[i]);
   put_to_get.Merge(o.put_to_get);
   put_get_missing += o.put_get_missing;
+  put_to_event.Merge(o.put_to_event);
+  put_event_missing += o.put_event_missing;
   first_start = std::min(first_start, o.first_start);
   last_end = std::max(last_end, o.last_end);
 }

@@ -37,6 +37,8 @@ struct PhaseStats {
   std::array<OpStats, kOpCount> ops;
   Histogram put_to_get;         // put-get-latency: PutRecord sent -> record seen by GetRecords
   uint64_t put_get_missing = 0; // polled past the record without seeing it
+  Histogram put_to_event;       // subscribe-latency: PutRecord sent -> its event arrived
+  uint64_t put_event_missing = 0;  // no event for the record within --event-timeout
   SteadyClock::time_point first_start = SteadyClock::time_point::max();
   SteadyClock::time_point last_end = SteadyClock::time_point::min();
 

@@ -2,6 +2,10 @@
 
 #include <fmt/format.h>
 
+#include <unordered_map>
+
+#include "subscription.h"
+
 namespace shoal::loadgen {
 
 using namespace std::chrono_literals;
@@ -256,6 +260,170 @@ Task<void> PutRecordAllShardsSlot(SlotContext& ctx) {
   }
 }
 
+namespace {
+
+// What the subscription callbacks of one slot tell the slot (same thread).
+struct SubscribeState {
+  std::unordered_map<std::string, SteadyClock::time_point> arrivals;  // sequence number -> event
+  std::string continuation;
+  std::string exception;  // an exception message on the stream
+  bool ended = false;
+};
+
+// Starts (or restarts) `sub` on `shard` and waits until its response head is in. Books the call
+// as SubscribeToShard; returns false when it failed (ctx.last_error says why).
+Task<bool> OpenSubscription(SlotContext& ctx, Subscription& sub, SubscribeState& st,
+                            const std::string& shard) {
+  std::string body;
+  if (st.continuation.empty()) {
+    BuildSubscribeToShard(body, ctx.shared.consumer_arn, shard, "LATEST");
+  } else {
+    BuildSubscribeToShard(body, ctx.shared.consumer_arn, shard, "AFTER_SEQUENCE_NUMBER", st.continuation);
+  }
+  st.ended = false;
+  st.exception.clear();
+  auto start = SteadyClock::now();
+  sub.Start(
+      std::move(body),
+      [&st](const EventMessage& m, SteadyClock::time_point arrival) {
+        if (m.Header(":message-type") != "event") {
+          st.exception = std::string(m.Header(":exception-type"));
+          if (st.exception.empty()) st.exception = "EventStreamError";
+          return;
+        }
+        if (m.Header(":event-type") != "SubscribeToShardEvent") return;  // initial-response
+        SubscribeEvent ev;
+        if (!ParseSubscribeEvent(m.payload, ev)) return;
+        for (auto& seq : ev.sequence_numbers) st.arrivals.emplace(std::move(seq), arrival);
+        if (!ev.continuation.empty()) st.continuation = std::move(ev.continuation);
+      },
+      [&st] { st.ended = true; });
+  while (sub.state() == Subscription::State::kConnecting || sub.state() == Subscription::State::kWaitingHead) {
+    if (ctx.stopped() || SteadyClock::now() - start > std::chrono::duration<double>(ctx.options().timeout_s)) break;
+    co_await ctx.Sleep(200us);
+  }
+  bool ok = sub.state() == Subscription::State::kStreaming && sub.status() == 200;
+  ctx.last_error = ok ? std::string() : (sub.error_type().empty() ? "Timeout" : sub.error_type());
+  // Booked whatever the window: failures during the warm-up are how an unsupported target shows.
+  auto now = SteadyClock::now();
+  {
+    OpStats& s = ctx.stats.op(Op::kSubscribeToShard);
+    ++s.requests;
+    if (ok) {
+      ++s.ok;
+      s.latency.Record(static_cast<uint64_t>((now - start).count()));
+    } else {
+      s.AddError(ctx.last_error);
+    }
+  }
+  co_return ok;
+}
+
+}  // namespace
+
+Task<void> SubscribeLatencySlot(SlotContext& ctx) {
+  const Options& o = ctx.options();
+  const auto& shards = ctx.shared.shard_ids;
+  if (shards.empty()) co_return;
+  const size_t shard = static_cast<size_t>(ctx.index) % shards.size();
+  auto rng = std::mt19937_64(o.seed + static_cast<uint64_t>(ctx.index));
+  std::string put_body;
+  BuildPutRecord(put_body, o.stream, MakePartitionKeys(1, rng)[0], MakeBase64Payloads(1, o.record_bytes, rng)[0],
+                 ctx.shared.shard_starting_hash_keys[shard]);
+  Subscription sub(ctx.worker.io(), ctx.worker.endpoint(), o.credentials, o.sign);
+  SubscribeState st;
+  Call put;
+  PutRecordResult pr;
+  int failures = 0;
+  const auto event_timeout = std::chrono::duration<double>(o.event_timeout_s);
+  while (!ctx.stopped()) {
+    if (sub.state() != Subscription::State::kStreaming) {
+      if (co_await OpenSubscription(ctx, sub, st, shards[shard])) {
+        failures = 0;
+      } else if (++failures >= 3 || ctx.stopped()) {
+        co_return;  // the target cannot subscribe (the errors are booked)
+      } else {
+        co_await ctx.Backoff();
+      }
+      continue;
+    }
+    co_await ctx.Pace();
+    if (!ctx.Continue(static_cast<uint64_t>(o.record_bytes))) break;
+    st.arrivals.clear();
+    put.op = Op::kPutRecord;
+    put.body = put_body;
+    put.body_sha256 = nullptr;
+    co_await ctx.conn.Send(put);
+    OpStats* ps = ctx.Account(put);
+    if (!put.ok() || !ctx.worker.parser().PutRecord(put.response, pr)) {
+      co_await ctx.Backoff();
+      continue;
+    }
+    if (ps) {
+      ++ps->records;
+      ps->record_bytes += static_cast<uint64_t>(o.record_bytes);
+    }
+    auto it = st.arrivals.end();
+    while ((it = st.arrivals.find(pr.sequence_number)) == st.arrivals.end() && !st.ended &&
+           st.exception.empty() && !ctx.stopped() && SteadyClock::now() - put.start < event_timeout) {
+      co_await ctx.Sleep(100us);
+    }
+    if (it != st.arrivals.end()) {
+      if (ps) ctx.stats.put_to_event.Record(static_cast<uint64_t>((it->second - put.start).count()));
+    } else if (ps && !ctx.stopped()) {
+      ++ctx.stats.put_event_missing;
+      if (!st.exception.empty()) ctx.stats.op(Op::kSubscribeToShard).AddError("event:" + st.exception);
+    }
+    if (!st.exception.empty()) sub.Close();
+  }
+  sub.Close();
+}
+
+Task<void> PrepareConsumer(SlotContext& ctx, SetupResult& out) {
+  const Options& o = ctx.options();
+  out.ok = false;
+  out.unsupported = false;
+  Call call;
+  std::string body;
+  ConsumerInfo info;
+  BuildRegisterStreamConsumer(body, out.stream_arn, o.consumer);
+  call.op = Op::kRegisterStreamConsumer;
+  call.body = body;
+  co_await ctx.conn.Send(call);
+  ctx.Account(call);
+  if (call.ok()) {
+    if (!ParseConsumer(call.response.view(), info)) {
+      out.error = "RegisterStreamConsumer: unexpected answer";
+      co_return;
+    }
+  } else if (ctx.last_error != "ResourceInUseException") {
+    out.unsupported = call.error == TransportError::kNone;
+    out.error = fmt::format("RegisterStreamConsumer: {}", ctx.last_error);
+    co_return;
+  }
+  auto deadline = SteadyClock::now() + 120s;
+  while (info.status != "ACTIVE") {
+    if (g_interrupts.load() > 0 || SteadyClock::now() > deadline) {
+      out.error = fmt::format("consumer {} is not ACTIVE (status {}, last error {})", o.consumer,
+                              info.status, ctx.last_error);
+      co_return;
+    }
+    if (!info.arn.empty()) co_await ctx.Sleep(100ms);
+    BuildDescribeStreamConsumer(body, info.arn, out.stream_arn, o.consumer);
+    call.op = Op::kDescribeStreamConsumer;
+    call.body = body;
+    co_await ctx.conn.Send(call);
+    ctx.Account(call);
+    if (call.ok() && !ParseConsumer(call.response.view(), info)) {
+      out.error = "DescribeStreamConsumer: unexpected answer";
+      co_return;
+    }
+    if (!call.ok() && info.arn.empty()) co_await ctx.Sleep(100ms);
+  }
+  out.consumer_arn = info.arn;
+  out.ok = true;
+}
+
 Task<void> PrepareStream(SlotContext& ctx, SetupResult& out) {
   const Options& o = ctx.options();
   Call call;
@@ -297,6 +465,7 @@ Task<void> PrepareStream(SlotContext& ctx, SetupResult& out) {
         out.error = "DescribeStreamSummary: unexpected answer";
         co_return;
       }
+      out.stream_arn = summary.arn;
       if (summary.status == "ACTIVE") break;
     } else if (ctx.last_error == "ResourceNotFoundException" && !o.create) {
       out.error = fmt::format("stream {} does not exist (add --create)", o.stream);

@@ -1,0 +1,1 @@
+"""bench/compare's parts: targets (start/stop servers), runs (workloads), report (tables)."""
