@@ -207,6 +207,44 @@ class SubscribeTest(unittest.TestCase):
                     break
         self.assertEqual(got, [a[0] for a in acked])
 
+    def test_every_starting_position(self) -> None:
+        consumer = self.make_stream()
+        arn = consumer["ConsumerARN"]
+        before = self.client.put_records(StreamName=self.stream, Records=[
+            {"Data": b"a", "PartitionKey": "k"}, {"Data": b"b", "PartitionKey": "k"}])["Records"]
+        time.sleep(1.1)  # AT_TIMESTAMP has millisecond precision; keep the two groups apart
+        middle = time.time()
+        after = self.client.put_records(StreamName=self.stream, Records=[
+            {"Data": b"c", "PartitionKey": "k"}, {"Data": b"d", "PartitionKey": "k"}])["Records"]
+
+        def first_batch(position: Dict[str, Any]) -> List[bytes]:
+            for ev in self.subscribe(arn, "shardId-000000000000", position):
+                records = ev["SubscribeToShardEvent"]["Records"]
+                if records:
+                    return [r["Data"] for r in records]
+            return []
+
+        cases = [
+            ({"Type": "TRIM_HORIZON"}, [b"a", b"b", b"c", b"d"]),
+            ({"Type": "AT_SEQUENCE_NUMBER", "SequenceNumber": before[1]["SequenceNumber"]},
+             [b"b", b"c", b"d"]),
+            ({"Type": "AFTER_SEQUENCE_NUMBER", "SequenceNumber": before[1]["SequenceNumber"]},
+             [b"c", b"d"]),
+            ({"Type": "AT_TIMESTAMP", "Timestamp": middle}, [b"c", b"d"]),
+        ]
+        for position, want in cases:
+            time.sleep(5.05)  # the resubscribe rule
+            self.assertEqual(first_batch(position), want, position["Type"])
+        time.sleep(5.05)
+        latest = iter(self.subscribe(arn, "shardId-000000000000", {"Type": "LATEST"}))
+        self.client.put_record(StreamName=self.stream, Data=b"e", PartitionKey="k")
+        while True:
+            records = next(latest)["SubscribeToShardEvent"]["Records"]
+            if records:
+                self.assertEqual([r["Data"] for r in records], [b"e"])
+                break
+        self.assertTrue(after)
+
     def test_errors_before_the_stream(self) -> None:
         consumer = self.make_stream()
         arn = consumer["ConsumerARN"]
