@@ -179,6 +179,7 @@ Status<ServerErrc> Server::Impl::Start() {
   service::FanOutOptions fan_opts;
   fan_opts.lifetime_ms = config_.subscription_lifetime_ms;
   fan_opts.heartbeat_ms = config_.subscription_heartbeat_ms;
+  if (profile->Shard().enabled) fan_opts.read_bytes_per_sec = profile->Shard().read_bytes;
   fanout_ = std::make_unique<service::FanOut>(*streams_, *data_, clock_, fan_opts);
   handler_ = std::make_unique<api::KinesisHandler>(
       api::Services{*streams_, *data_, requests_.get(), fanout_.get()}, clock_,

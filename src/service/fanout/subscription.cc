@@ -13,7 +13,8 @@ Subscription::Subscription(StreamService& streams, DataPlane& data, ShardCursor 
       consumer_(std::move(consumer)),
       options_(options),
       started_ms_(now_ms),
-      last_event_ms_(now_ms) {}
+      last_event_ms_(now_ms),
+      read_budget_(options.read_bytes_per_sec, options.read_bytes_per_sec, now_ms * 1'000'000) {}
 
 std::string Subscription::Continuation() const {
   if (last_delivered_) return *last_delivered_;
@@ -80,10 +81,21 @@ Subscription::Step Subscription::Next(int64_t now_ms) {
                                         consumer_.arn)));
   }
   if (now_ms >= started_ms_ + options_.lifetime_ms) return Finish(Step::Kind::kEnd, {});
+  const bool limited = options_.read_bytes_per_sec > 0;
+  if (limited) {
+    double level = read_budget_.Level(now_ms * 1'000'000);
+    if (level <= 0) {  // in debt: wait until the budget is back above zero
+      Step wait = Idle(now_ms);
+      int64_t back_ms = static_cast<int64_t>(-level * 1000 / options_.read_bytes_per_sec) + 1;
+      wait.wake_at_ms = std::min(wait.wake_at_ms, now_ms + back_ms);
+      return wait;
+    }
+  }
   auto read = data_.ReadAt(*cursor_.view, *shard_, cursor_.position, options_.max_event_records,
                            options_.max_event_bytes);
   if (!read.ok()) return Finish(Step::Kind::kError, read.status());
   cursor_.position = read->next;
+  if (limited) read_budget_.Charge(static_cast<double>(read->bytes), now_ms * 1'000'000);
   if (!read->result.records.empty()) {
     last_delivered_ = read->result.records.back().sequence_number;
     return Event(std::move(read->result), last_delivered_, now_ms, false);

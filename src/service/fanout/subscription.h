@@ -17,6 +17,7 @@
 
 #include "service/data_plane.h"
 #include "service/stream_service.h"
+#include "service/throttle/token_bucket.h"
 
 namespace shoal::service {
 
@@ -27,6 +28,9 @@ struct FanOutOptions {
   size_t max_event_records = 10'000;
   size_t max_event_bytes = 1 << 20;  // partition keys + data per event
   size_t high_water_bytes = 4 << 20;  // unsent bytes per subscription before it waits
+  // Records' bytes per second per subscription (AWS: 2 MiB/s per consumer per shard); 0: no
+  // limit. Over it, the subscription waits (pushes are delayed, never refused).
+  double read_bytes_per_sec = 0;
   int threads = 2;                   // pump threads
 };
 
@@ -90,6 +94,7 @@ class Subscription {
   const int64_t started_ms_;
   int64_t last_event_ms_;
   std::optional<std::string> last_delivered_;  // sequence number of the last record sent
+  TokenBucket read_budget_;  // used when options_.read_bytes_per_sec > 0
   bool done_ = false;
   std::atomic<bool> taken_over_{false};
 };

@@ -172,6 +172,30 @@ TEST_F(SubscriptionTest, TakeOverAndDeletedStreamsEndWithAnError) {
   EXPECT_EQ(gone.error.code(), Errc::kResourceNotFound);
 }
 
+// Over its read budget a subscription waits: the push is delayed until the budget refills.
+TEST_F(SubscriptionTest, ReadLimitDelaysPushesUntilTheBudgetRefills) {
+  fan_options_.read_bytes_per_sec = 1000;
+  fan_options_.max_event_bytes = 1000;
+  auto sub = Subscribe(IteratorType::kTrimHorizon);
+  std::string blob(997, 'x');  // + the 3-byte key: 1000 bytes a record
+  Put({blob, blob, blob});
+  auto first = sub->Next(clock_.NowMs());
+  ASSERT_EQ(first.kind, Kind::kEvent);
+  EXPECT_EQ(first.event.batch.records.size(), 1u);
+  auto wait = sub->Next(clock_.NowMs());
+  ASSERT_EQ(wait.kind, Kind::kIdle);
+  EXPECT_LE(wait.wake_at_ms, clock_.NowMs() + 1000);
+  clock_.AdvanceMs(500);  // half the budget back: one more record, the budget in debt
+  auto second = sub->Next(clock_.NowMs());
+  ASSERT_EQ(second.kind, Kind::kEvent);
+  EXPECT_EQ(second.event.batch.records.size(), 1u);
+  auto debt = sub->Next(clock_.NowMs());
+  ASSERT_EQ(debt.kind, Kind::kIdle);
+  EXPECT_EQ(debt.wake_at_ms, clock_.NowMs() + 501);
+  clock_.AdvanceMs(501);
+  EXPECT_EQ(sub->Next(clock_.NowMs()).kind, Kind::kEvent);
+}
+
 TEST_F(SubscriptionTest, FanOutChecksTheConsumerAndTheResubscribeRule) {
   fanout_ = std::make_unique<FanOut>(*streams_, *data_, clock_, fan_options_);
   SubscribeRequest r{consumer_.arn, "shardId-000000000000", IteratorType::kLatest, {}, {}};
