@@ -84,12 +84,28 @@ SvcResult<const ShardRecord*> FindOpenShard(const ReshardContext& ctx, std::stri
   return &*it;
 }
 
+// When a reshard closes shards: now, or, when an open shard's creation time is still ahead
+// (it was made by a reshard less than a second ago), that time. New shards are created one
+// second after the close (AWS's rule, spec §5.2), so always in a later second than the shards
+// they replace: sequence numbers order shards of different creation seconds by that second,
+// but shards of the same second by the low four bits of their index, so a child born in its
+// parent's second could number its records below the parent's.
+int64_t CloseMs(const ReshardContext& ctx) {
+  int64_t t = ctx.now_ms;
+  for (const ShardRecord& s : ctx.stream.shards) {
+    if (s.open()) t = std::max(t, s.created_ms);
+  }
+  return t;
+}
+
+int64_t ChildCreatedMs(const ReshardContext& ctx) { return CloseMs(ctx) + kChildCreationDelayMs; }
+
 // The command's common part: target, status and the unchanged scaling history.
 ReshardCmd NewReshard(const ReshardContext& ctx) {
   ReshardCmd cmd;
   cmd.name = ctx.stream.name;
   cmd.revision = ctx.stream.revision;
-  cmd.closed_ms = ctx.now_ms;
+  cmd.closed_ms = CloseMs(ctx);
   cmd.next_shard_index = ctx.stream.next_shard_index;
   cmd.status = ctx.update_delay_ms > 0 ? StreamStatus::kUpdating : StreamStatus::kActive;
   cmd.status_until_ms = ctx.update_delay_ms > 0 ? ctx.now_ms + ctx.update_delay_ms : 0;
@@ -142,7 +158,7 @@ SvcResult<ReshardCmd> PlanSplit(const ReshardContext& ctx, std::string_view shar
   SHOAL_RETURN_IF_ERROR(CheckShardQuota(ctx, 1));
   ReshardCmd cmd = NewReshard(ctx);
   cmd.closed = {p.index};
-  int64_t created = ctx.now_ms + kChildCreationDelayMs;
+  int64_t created = ChildCreatedMs(ctx);
   AddChild(cmd, p.starting_hash_key, *key - 1, created, p.index, std::nullopt);
   AddChild(cmd, *key, p.ending_hash_key, created, p.index, std::nullopt);
   return cmd;
@@ -167,7 +183,7 @@ SvcResult<ReshardCmd> PlanMerge(const ReshardContext& ctx, std::string_view shar
   }
   ReshardCmd cmd = NewReshard(ctx);
   cmd.closed = {std::min(lo.index, hi.index), std::max(lo.index, hi.index)};
-  AddChild(cmd, lo.starting_hash_key, hi.ending_hash_key, ctx.now_ms + kChildCreationDelayMs,
+  AddChild(cmd, lo.starting_hash_key, hi.ending_hash_key, ChildCreatedMs(ctx),
            lo.index, hi.index);
   return cmd;
 }
@@ -219,7 +235,7 @@ SvcResult<UniformScalingPlan> PlanUniformScaling(const ReshardContext& ctx, int6
     history.push_back(ctx.now_ms);
     cmd.scaling_ops_ms = std::move(history);
   }
-  int64_t created = ctx.now_ms + kChildCreationDelayMs;
+  int64_t created = ChildCreatedMs(ctx);
   std::vector<HashRange> layout = EvenHashRanges(static_cast<uint32_t>(target));
   // An old shard whose range is already one of the layout's stays open as it is (it overlaps
   // no other new range); every other old shard is closed.

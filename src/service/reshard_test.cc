@@ -117,6 +117,27 @@ TEST(PlanSplitTest, ClosesTheParentAndOpensTwoChildrenLowerRangeFirst) {
   EXPECT_EQ(after.shards[0].closed_ms, kNow);
 }
 
+// A shard made by a reshard less than a second ago is split again: the close waits for its
+// creation time, so the grandchildren's creation second (the top of their sequence numbers)
+// lies above the child's and their records sort after the child's.
+TEST(PlanSplitTest, ResplittingAYoungChildClosesItAtItsCreationTime) {
+  StreamRecord s = Stream(1);
+  auto first = PlanSplit(Ctx(s), "shardId-000000000000", FormatUint128(uint128{1} << 127));
+  ASSERT_TRUE(first.ok());
+  StreamRecord after = Applied(s, *first);
+  const int64_t child_created = after.shards[1].created_ms;
+  ASSERT_EQ(child_created, kNow + 1000);
+  after.status = StreamStatus::kActive;  // as with --update-delay-ms 0
+  ReshardContext ctx = Ctx(after, kNow + 200);  // still before the child's creation time
+  auto second = PlanSplit(ctx, "shardId-000000000001", FormatUint128(uint128{1} << 126));
+  ASSERT_TRUE(second.ok()) << second.message();
+  EXPECT_EQ(second->closed_ms, child_created);
+  ASSERT_EQ(second->new_shards.size(), 2u);
+  EXPECT_EQ(second->new_shards[0].created_ms, child_created + 1000);
+  EXPECT_GT(second->new_shards[0].created_ms / 1000, child_created / 1000);
+  ExpectOpenShardsTile(Applied(after, *second));
+}
+
 TEST(PlanSplitTest, NoUpdateDelayKeepsTheStreamActive) {
   StreamRecord s = Stream(1);
   ReshardContext ctx = Ctx(s);
