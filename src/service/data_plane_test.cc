@@ -5,64 +5,21 @@
 #include <future>
 
 #include "common/md5.h"
-#include "common/mem_fs.h"
 #include "service/sequence_number.h"
+#include "service/service_test_util.h"
 #include "service/throttle/limits.h"
 
 namespace shoal::service {
 namespace {
 
-class DataPlaneTest : public ::testing::Test {
+class DataPlaneTest : public testing::ServiceFixture {
  protected:
-  void SetUp() override {
-    options_.token_key = "k";
-    options_.create_delay_ms = 0;
-    options_.delete_delay_ms = 0;
-    Open();
-  }
-  void TearDown() override { Close(); }
-
-  void Open() {
-    auto c = meta::Catalog::Open(fs_, "/data");
-    ASSERT_TRUE(c.ok()) << c.message();
-    catalog_ = std::move(*c);
-    storage::EngineOptions eo;
-    eo.dir = "/data/streams";
-    auto e = storage::OpenLogEngine(fs_, clock_, eo);
-    ASSERT_TRUE(e.ok()) << e.message();
-    engine_ = std::move(*e);
-    streams_ = std::make_unique<StreamService>(*catalog_, clock_, options_);
-    streams_->SetStreamRemovedHook([this](uint64_t rev) { IgnoreError(engine_->DropStream(rev)); });
-    data_ = std::make_unique<DataPlane>(*streams_, *engine_, clock_, data_options_);
-  }
+  void SetUp() override { Open(); }
 
   // A data plane with the `aws` limit profile.
   void UseAwsLimits() {
     data_options_.limits = LimitProfile{}.Shard();
     data_ = std::make_unique<DataPlane>(*streams_, *engine_, clock_, data_options_);
-  }
-
-  void Close() {
-    data_.reset();
-    streams_.reset();
-    if (engine_) engine_->Stop();
-    engine_.reset();
-    catalog_.reset();
-  }
-
-  void CreateStream(const std::string& name, int64_t shards) {
-    CreateStreamRequest r;
-    r.name = name;
-    r.shard_count = shards;
-    ASSERT_TRUE(streams_->CreateStream(r).ok());
-  }
-
-  SvcResult<PutRecordsResult> Put(PutRecordsRequest r) {
-    std::promise<SvcResult<PutRecordsResult>> p;
-    data_->PutRecords(std::move(r), [&p](SvcResult<PutRecordsResult> res) {
-      p.set_value(std::move(res));
-    });
-    return p.get_future().get();
   }
 
   SvcResult<PutRecordsResult> PutOne(const std::string& stream, std::string_view key,
@@ -93,15 +50,6 @@ class DataPlaneTest : public ::testing::Test {
       for (const auto& r : res->records) out.emplace_back(r.data);
     return out;
   }
-
-  MemFileSystem fs_;
-  FakeClock clock_;
-  ServiceOptions options_;
-  DataPlaneOptions data_options_;
-  std::unique_ptr<meta::Catalog> catalog_;
-  std::unique_ptr<storage::LogEngine> engine_;
-  std::unique_ptr<StreamService> streams_;
-  std::unique_ptr<DataPlane> data_;
 };
 
 TEST_F(DataPlaneTest, RoutesByMd5AndReadsBackInOrder) {

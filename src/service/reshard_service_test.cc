@@ -9,9 +9,9 @@
 #include <map>
 #include <set>
 
-#include "common/mem_fs.h"
 #include "service/data_plane.h"
 #include "service/hash_ranges.h"
+#include "service/service_test_util.h"
 
 namespace shoal::service {
 namespace {
@@ -66,44 +66,14 @@ class HoldingEngine final : public storage::LogEngine {
   std::vector<std::pair<storage::AppendRequest, storage::AppendCallback>> held_;
 };
 
-class ReshardServiceTest : public ::testing::Test {
+class ReshardServiceTest : public testing::ServiceFixture {
  protected:
   void SetUp() override {
-    options_.token_key = "k";
-    options_.create_delay_ms = 0;
-    options_.delete_delay_ms = 0;
     options_.update_delay_ms = 500;
     Open();
   }
-  void TearDown() override { Close(); }
 
-  void Open() {
-    auto c = meta::Catalog::Open(fs_, "/data");
-    ASSERT_TRUE(c.ok()) << c.message();
-    catalog_ = std::move(*c);
-    storage::EngineOptions eo;
-    eo.dir = "/data/streams";
-    auto e = storage::OpenLogEngine(fs_, clock_, eo);
-    ASSERT_TRUE(e.ok()) << e.message();
-    engine_ = std::move(*e);
-    streams_ = std::make_unique<StreamService>(*catalog_, clock_, options_);
-    data_ = std::make_unique<DataPlane>(*streams_, *engine_, clock_, DataPlaneOptions{});
-  }
-
-  void Close() {
-    data_.reset();
-    streams_.reset();
-    if (engine_) engine_->Stop();
-    engine_.reset();
-    catalog_.reset();
-  }
-
-  void CreateStream(int64_t shards) {
-    CreateStreamRequest r;
-    r.name = "s";
-    r.shard_count = shards;
-    ASSERT_TRUE(streams_->CreateStream(r).ok());
-  }
+  void CreateStream(int64_t shards) { ServiceFixture::CreateStream("s", shards); }
 
   StreamRef Ref() { return StreamRef{"s", std::nullopt}; }
 
@@ -120,11 +90,7 @@ class ReshardServiceTest : public ::testing::Test {
     PutRecordsRequest r;
     r.stream = Ref();
     for (size_t i = 0; i < keys.size(); ++i) r.entries.push_back({keys[i], payloads[i], std::nullopt});
-    std::promise<SvcResult<PutRecordsResult>> p;
-    data_->PutRecords(std::move(r), [&p](SvcResult<PutRecordsResult> res) {
-      p.set_value(std::move(res));
-    });
-    auto res = p.get_future().get();
+    auto res = Put(std::move(r));
     ASSERT_TRUE(res.ok()) << res.message();
     ASSERT_EQ(res->failed_count, 0);
   }
@@ -196,14 +162,6 @@ class ReshardServiceTest : public ::testing::Test {
     EXPECT_EQ(done.size(), by_id.size());
     return per_key;
   }
-
-  MemFileSystem fs_;
-  FakeClock clock_;
-  ServiceOptions options_;
-  std::unique_ptr<meta::Catalog> catalog_;
-  std::unique_ptr<storage::LogEngine> engine_;
-  std::unique_ptr<StreamService> streams_;
-  std::unique_ptr<DataPlane> data_;
 };
 
 const std::vector<std::string> kKeys = {"a", "b", "c", "d", "e", "f", "g", "h", "123", "xyz"};

@@ -6,10 +6,8 @@
 
 #include <gtest/gtest.h>
 
-#include <future>
-
-#include "common/mem_fs.h"
 #include "service/data_plane.h"
+#include "service/service_test_util.h"
 
 namespace shoal::service {
 namespace {
@@ -17,25 +15,12 @@ namespace {
 using meta::StreamMode;
 using meta::StreamStatus;
 
-class AutoscalerTest : public ::testing::Test {
+class AutoscalerTest : public testing::ServiceFixture {
  protected:
   void SetUp() override {
-    options_.token_key = "k";
-    options_.create_delay_ms = 0;
-    options_.delete_delay_ms = 0;
     options_.update_delay_ms = 500;
-    auto c = meta::Catalog::Open(fs_, "/data");
-    ASSERT_TRUE(c.ok()) << c.message();
-    catalog_ = std::move(*c);
-    storage::EngineOptions eo;
-    eo.dir = "/data/streams";
-    auto e = storage::OpenLogEngine(fs_, clock_, eo);
-    ASSERT_TRUE(e.ok()) << e.message();
-    engine_ = std::move(*e);
-    streams_ = std::make_unique<StreamService>(*catalog_, clock_, options_);
-    DataPlaneOptions dp;
-    dp.usage = &meter_;
-    data_ = std::make_unique<DataPlane>(*streams_, *engine_, clock_, dp);
+    data_options_.usage = &meter_;
+    Open();
     AutoscalerOptions ao;
     ao.interval_ms = 1000;
     ao.scaler.shard_bytes_per_sec = 10'000;  // small shards keep the test's writes small
@@ -47,16 +32,11 @@ class AutoscalerTest : public ::testing::Test {
   }
   void TearDown() override {
     autoscaler_.reset();
-    data_.reset();
-    streams_.reset();
-    if (engine_) engine_->Stop();
+    ServiceFixture::TearDown();
   }
 
   void Create(const std::string& name, std::optional<int64_t> shards) {
-    CreateStreamRequest r;
-    r.name = name;
-    r.shard_count = shards;  // none: ON_DEMAND
-    ASSERT_TRUE(streams_->CreateStream(r).ok());
+    CreateStream(name, shards);  // none: ON_DEMAND
   }
 
   // `n` records of 10 bytes with distinct keys.
@@ -66,11 +46,7 @@ class AutoscalerTest : public ::testing::Test {
     PutRecordsRequest r;
     r.stream = StreamRef{stream, std::nullopt};
     for (const auto& k : keys) r.entries.push_back({k, "0123456789", std::nullopt});
-    std::promise<SvcResult<PutRecordsResult>> p;
-    data_->PutRecords(std::move(r), [&p](SvcResult<PutRecordsResult> res) {
-      p.set_value(std::move(res));
-    });
-    auto res = p.get_future().get();
+    auto res = ServiceFixture::Put(std::move(r));
     ASSERT_TRUE(res.ok()) << res.message();
     ASSERT_EQ(res->failed_count, 0);
   }
@@ -93,14 +69,7 @@ class AutoscalerTest : public ::testing::Test {
     return OpenShards(stream);
   }
 
-  MemFileSystem fs_;
-  FakeClock clock_;
-  ServiceOptions options_;
-  std::unique_ptr<meta::Catalog> catalog_;
-  std::unique_ptr<storage::LogEngine> engine_;
-  std::unique_ptr<StreamService> streams_;
   UsageMeter meter_;
-  std::unique_ptr<DataPlane> data_;
   std::unique_ptr<Autoscaler> autoscaler_;
   std::vector<ScalingStep> steps_;
   int next_key_ = 0;

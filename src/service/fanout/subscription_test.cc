@@ -5,49 +5,31 @@
 
 #include <gtest/gtest.h>
 
-#include <future>
-
-#include "common/mem_fs.h"
 #include "service/fanout/fan_out.h"
+#include "service/service_test_util.h"
 
 namespace shoal::service {
 namespace {
 
 using Kind = Subscription::Step::Kind;
 
-class SubscriptionTest : public ::testing::Test {
+class SubscriptionTest : public testing::ServiceFixture {
  protected:
   void SetUp() override {
-    options_.token_key = "k";
-    options_.create_delay_ms = 0;
-    options_.delete_delay_ms = 0;
     options_.update_delay_ms = 0;
     options_.consumer_create_delay_ms = 0;
-    auto c = meta::Catalog::Open(fs_, "/data");
-    ASSERT_TRUE(c.ok()) << c.message();
-    catalog_ = std::move(*c);
-    auto e = storage::OpenLogEngine(fs_, clock_, {.dir = "/data/streams"});
-    ASSERT_TRUE(e.ok()) << e.message();
-    engine_ = std::move(*e);
-    streams_ = std::make_unique<StreamService>(*catalog_, clock_, options_);
-    data_ = std::make_unique<DataPlane>(*streams_, *engine_, clock_, DataPlaneOptions{});
-    CreateStreamRequest r;
-    r.name = "s";
-    r.shard_count = 1;
-    ASSERT_TRUE(streams_->CreateStream(r).ok());
+    Open();
+    CreateStream("s", 1);
     auto consumer = streams_->RegisterStreamConsumer({streams_->StreamArn("s"), "c", {}});
     ASSERT_TRUE(consumer.ok()) << consumer.message();
-    consumer_ = *consumer;
     clock_.AdvanceMs(1);
-    auto active = streams_->FindConsumer(consumer_.arn);
+    auto active = streams_->FindConsumer(consumer->arn);
     ASSERT_TRUE(active.ok());
     consumer_ = *active;
   }
   void TearDown() override {
     fanout_.reset();
-    data_.reset();
-    streams_.reset();
-    engine_->Stop();
+    ServiceFixture::TearDown();
   }
 
   std::unique_ptr<Subscription> Subscribe(IteratorType type,
@@ -64,9 +46,7 @@ class SubscriptionTest : public ::testing::Test {
     PutRecordsRequest r;
     r.stream = StreamRef{"s", std::nullopt};
     for (const auto& p : payloads) r.entries.push_back({"key", p, std::nullopt});
-    std::promise<SvcResult<PutRecordsResult>> done;
-    data_->PutRecords(std::move(r), [&](SvcResult<PutRecordsResult> res) { done.set_value(std::move(res)); });
-    auto res = done.get_future().get();
+    auto res = ServiceFixture::Put(std::move(r));
     EXPECT_TRUE(res.ok());
     std::vector<std::string> seqs;
     for (const auto& e : res->entries) seqs.push_back(e.sequence_number);
@@ -79,14 +59,7 @@ class SubscriptionTest : public ::testing::Test {
     return out;
   }
 
-  MemFileSystem fs_;
-  FakeClock clock_;
-  ServiceOptions options_;
   FanOutOptions fan_options_;
-  std::unique_ptr<meta::Catalog> catalog_;
-  std::unique_ptr<storage::LogEngine> engine_;
-  std::unique_ptr<StreamService> streams_;
-  std::unique_ptr<DataPlane> data_;
   std::unique_ptr<FanOut> fanout_;
   ConsumerInfo consumer_;
 };
