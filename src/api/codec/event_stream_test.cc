@@ -5,24 +5,12 @@
 
 #include <gtest/gtest.h>
 
+#include "api/codec/codec_test_util.h"
+
 namespace shoal::api {
 namespace {
 
-std::string Unhex(std::string_view hex) {
-  std::string out;
-  int hi = -1;
-  for (char c : hex) {
-    int v = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-    if (v < 0) continue;  // spaces and newlines
-    if (hi < 0) {
-      hi = v;
-    } else {
-      out.push_back(static_cast<char>(hi << 4 | v));
-      hi = -1;
-    }
-  }
-  return out;
-}
+using testing::Unhex;
 
 const std::string kInitialResponse = Unhex(
     "00000068 00000056 4e681724"
