@@ -4,89 +4,20 @@
 
 #include <gtest/gtest.h>
 
-#include <future>
+#include "api/handler_test_util.h"
 
 #include "api/codec/reader.h"
-#include "common/mem_fs.h"
-#include "meta/catalog.h"
-#include "service/data_plane.h"
-#include "service/stream_service.h"
-#include "storage/log_engine.h"
 
 namespace shoal::api {
 namespace {
 
-constexpr char kAuth[] =
-    "AWS4-HMAC-SHA256 Credential=AKID/20240102/us-east-1/kinesis/aws4_request, "
-    "SignedHeaders=content-type;host;x-amz-date;x-amz-target, "
-    "Signature=8c749e3b7ae6fa248966db61058b45e160f7218f37147b25a4cf1e79db3d8be7";
-
-
-class ConsumerOpsTest : public ::testing::Test {
+class ConsumerOpsTest : public testing::HandlerFixture {
  protected:
   void SetUp() override {
-    auto c = meta::Catalog::Open(fs_, "/data");
-    ASSERT_TRUE(c.ok());
-    catalog_ = std::move(*c);
-    service::ServiceOptions opts;
-    opts.create_delay_ms = 0;
-    opts.update_delay_ms = 0;
-    opts.consumer_create_delay_ms = 0;
-    opts.token_key = "k";
-    streams_ = std::make_unique<service::StreamService>(*catalog_, clock_, opts);
-    storage::EngineOptions eo;
-    eo.dir = "/data/streams";
-    auto e = storage::OpenLogEngine(fs_, clock_, eo);
-    ASSERT_TRUE(e.ok());
-    engine_ = std::move(*e);
-    data_ = std::make_unique<service::DataPlane>(*streams_, *engine_, clock_,
-                                                 service::DataPlaneOptions{});
-    handler_ = std::make_unique<KinesisHandler>(Services{*streams_, *data_}, clock_, 2);
+    options_.update_delay_ms = 0;
+    options_.consumer_create_delay_ms = 0;
+    OpenHandler();
   }
-
-  void TearDown() override {
-    handler_->Stop();
-    engine_->Stop();
-  }
-
-  HttpResponse Call(const std::string& op, std::string body) {
-    HttpRequest r;
-    r.method = "POST";
-    r.target = "/";
-    r.headers = {{"content-type", "application/x-amz-json-1.1"},
-                 {"x-amz-target", "Kinesis_20131202." + op},
-                 {"x-amz-date", "20240102T030405Z"},
-                 {"authorization", kAuth}};
-    r.body = std::move(body);
-    std::promise<HttpResponse> p;
-    handler_->Handle(std::move(r), [&p](HttpResponse res) { p.set_value(std::move(res)); });
-    return p.get_future().get();
-  }
-
-  // The parsed body of a 200 response (fails the test otherwise).
-  static Value Ok(const HttpResponse& r) {
-    EXPECT_EQ(r.status, 200) << r.body;
-    auto body = ReadJson(r.body);
-    EXPECT_TRUE(body.ok()) << r.body;
-    return body.ok() ? std::move(*body) : Value();
-  }
-
-  // "__type: message" of an error response.
-  static std::string Error(const HttpResponse& r) {
-    auto body = ReadJson(r.body);
-    if (!body.ok()) return "<unparsable>";
-    const Value* t = body->Find("__type");
-    const Value* m = body->Find("message");
-    return (t ? t->as_string() : "") + ": " + (m ? m->as_string() : "");
-  }
-
-  MemFileSystem fs_;
-  FakeClock clock_;
-  std::unique_ptr<meta::Catalog> catalog_;
-  std::unique_ptr<service::StreamService> streams_;
-  std::unique_ptr<storage::LogEngine> engine_;
-  std::unique_ptr<service::DataPlane> data_;
-  std::unique_ptr<KinesisHandler> handler_;
 };
 
 

@@ -2,65 +2,18 @@
 
 #include <gtest/gtest.h>
 
-#include <future>
+#include "api/handler_test_util.h"
 
 #include "api/codec/reader.h"
-#include "common/mem_fs.h"
-#include "meta/catalog.h"
-#include "service/data_plane.h"
-#include "service/stream_service.h"
-#include "storage/log_engine.h"
 
 namespace shoal::api {
 namespace {
 
-constexpr char kAuth[] =
-    "AWS4-HMAC-SHA256 Credential=AKID/20240102/us-east-1/kinesis/aws4_request, "
-    "SignedHeaders=content-type;host;x-amz-date;x-amz-target, "
-    "Signature=8c749e3b7ae6fa248966db61058b45e160f7218f37147b25a4cf1e79db3d8be7";
-
-class KinesisHandlerTest : public ::testing::Test {
+class KinesisHandlerTest : public testing::HandlerFixture {
  protected:
   void SetUp() override {
-    auto c = meta::Catalog::Open(fs_, "/data");
-    ASSERT_TRUE(c.ok());
-    catalog_ = std::move(*c);
-    service::ServiceOptions opts;
-    opts.create_delay_ms = 0;
-    opts.token_key = "k";
-    streams_ = std::make_unique<service::StreamService>(*catalog_, clock_, opts);
-    storage::EngineOptions eo;
-    eo.dir = "/data/streams";
-    auto e = storage::OpenLogEngine(fs_, clock_, eo);
-    ASSERT_TRUE(e.ok());
-    engine_ = std::move(*e);
-    data_ = std::make_unique<service::DataPlane>(*streams_, *engine_, clock_,
-                                                 service::DataPlaneOptions{});
-    handler_ = std::make_unique<KinesisHandler>(Services{*streams_, *data_}, clock_, 2);
-  }
-
-  void TearDown() override {
-    handler_->Stop();
-    engine_->Stop();
-  }
-
-  HttpRequest Request(const std::string& op, std::string body,
-                      const std::string& type = "application/x-amz-json-1.1") {
-    HttpRequest r;
-    r.method = "POST";
-    r.target = "/";
-    r.headers = {{"content-type", type},
-                 {"x-amz-target", "Kinesis_20131202." + op},
-                 {"x-amz-date", "20240102T030405Z"},
-                 {"authorization", kAuth}};
-    r.body = std::move(body);
-    return r;
-  }
-
-  HttpResponse Call(HttpRequest req) {
-    std::promise<HttpResponse> p;
-    handler_->Handle(std::move(req), [&p](HttpResponse r) { p.set_value(std::move(r)); });
-    return p.get_future().get();
+    options_.delete_delay_ms = 500;  // the service's default
+    OpenHandler();
   }
 
   static std::string HeaderOf(const HttpResponse& r, const std::string& name) {
@@ -77,14 +30,6 @@ class KinesisHandlerTest : public ::testing::Test {
     const Value* t = body->Find("__type");
     return t ? t->as_string() : "";
   }
-
-  MemFileSystem fs_;
-  FakeClock clock_;
-  std::unique_ptr<meta::Catalog> catalog_;
-  std::unique_ptr<service::StreamService> streams_;
-  std::unique_ptr<storage::LogEngine> engine_;
-  std::unique_ptr<service::DataPlane> data_;
-  std::unique_ptr<KinesisHandler> handler_;
 };
 
 TEST_F(KinesisHandlerTest, CreateThenDescribe) {
