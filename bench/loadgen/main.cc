@@ -6,6 +6,7 @@
 
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <map>
@@ -168,8 +169,9 @@ int main(int argc, char** argv) {
   if (o.workload == Workload::kSubscribeFanout) {
     plan = MakeFanoutPlan(o.subscriptions, o.max_consumers);
     if (!app.count("--shards")) o.shards = plan.shards;
-    if (!app.count("--connections")) o.connections = 2;
     if (!app.count("--rate")) o.rate = 10.0 * plan.shards;  // 10 events/s per subscription
+    // Enough writers that PutRecord latency does not hold the rate back (about 250/s each).
+    if (!app.count("--connections")) o.connections = std::clamp(static_cast<int>(o.rate / 250) + 1, 2, 16);
   }
 
   InstallSignalHandlers();

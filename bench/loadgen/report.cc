@@ -213,6 +213,12 @@ std::string FormatText(const Report& r) {
                    Grouped(f.deliveries), Grouped(f.expected), Grouped(f.missing), Grouped(f.duplicates),
                    Grouped(f.foreign), Grouped(f.stream_ends), Grouped(f.resubscribes), f.drain_s);
     for (const auto& [type, n] : f.stream_errors) fmt::format_to(w, "  stream ended by {} x{}\n", type, Grouped(n));
+    if (const PhaseResult* p = FindPhase(r, r.main_phase); p && o.rate > 0 && p->seconds > 0) {
+      double puts = static_cast<double>(p->stats.op(Op::kPutRecord).ok) / p->seconds;
+      if (puts < 0.95 * o.rate) {
+        fmt::format_to(w, "  WARNING: {:.0f} puts/s, below --rate {:.0f} (writers held back; add -c)\n", puts, o.rate);
+      }
+    }
   }
   auto summary = Summary(r);
   if (!summary.empty()) {
