@@ -6,10 +6,14 @@
 
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <map>
+#include <thread>
 
+#include "fanout.h"
+#include "fanout_client.h"
 #include "options.h"
 #include "report.h"
 #include "runner.h"
@@ -28,6 +32,7 @@ const std::map<std::string, Workload> kWorkloads = {
     {"describe-limits", Workload::kDescribeLimits},
     {"put-record-all-shards", Workload::kPutRecordAllShards},
     {"subscribe-latency", Workload::kSubscribeLatency},
+    {"subscribe-fanout", Workload::kSubscribeFanout},
 };
 const std::map<std::string, Protocol> kProtocols = {{"http1", Protocol::kHttp1},
                                                     {"h2", Protocol::kH2}};
@@ -47,7 +52,9 @@ void AddFlags(CLI::App& app, Options& o) {
                  "control-plane calls (transport overhead) | put-record-all-shards: PutRecord "
                  "round-robin over every shard via ExplicitHashKey (with --rate: R/shards "
                  "records/s per shard) | subscribe-latency: register a consumer, SubscribeToShard "
-                 "(HTTP/1.1, event stream), PutRecord and time until its event arrives")
+                 "(HTTP/1.1, event stream), PutRecord and time until its event arrives | "
+                 "subscribe-fanout: --subscriptions streams over 20 consumers x ceil(N/20) shards, "
+                 "PutRecord at --rate over those shards, put -> event latency of every delivery")
       ->check(CLI::IsMember(workloads))
       ->capture_default_str();
   app.add_option("--endpoint", o.endpoint, "Kinesis endpoint (http:// only)")->capture_default_str();
@@ -117,6 +124,18 @@ void AddFlags(CLI::App& app, Options& o) {
                  "subscribe-latency: seconds to wait for a record's event before counting it missing")
       ->capture_default_str()->check(CLI::Range(0.1, 3600.0));
 
+  app.add_option("--subscriptions", o.subscriptions,
+                 "subscribe-fanout: concurrent SubscribeToShard streams (one HTTP/1.1 connection "
+                 "each), subscription i = consumer <--consumer>-(i % C) on shard i / C")
+      ->capture_default_str()->check(CLI::Range(1, 100000));
+  app.add_option("--max-consumers", o.max_consumers,
+                 "subscribe-fanout: consumers to spread them over (C; AWS allows 20 per stream); "
+                 "the stream gets ceil(N / C) shards unless --shards says otherwise")
+      ->capture_default_str()->check(CLI::Range(1, 20));
+  app.add_option("--subscribe-timeout", o.subscribe_timeout_s,
+                 "subscribe-fanout: seconds to wait for every stream to be live before writing")
+      ->capture_default_str()->check(CLI::Range(1.0, 3600.0));
+
   app.add_flag("--sign", o.sign, "Compute real SigV4 signatures (default: well-formed, fixed signature)");
   app.add_option("--access-key", o.credentials.access_key, "Access key id")->capture_default_str();
   app.add_option("--secret-key", o.credentials.secret_key, "Secret key (for --sign)")->capture_default_str();
@@ -146,6 +165,14 @@ int main(int argc, char** argv) {
   if (o.workload == Workload::kPutGetLatency && !app.count("--connections")) o.connections = 1;
   if (o.workload == Workload::kPutRecord && !app.count("--connections")) o.connections = 1;
   if (o.workload == Workload::kSubscribeLatency && !app.count("--connections")) o.connections = 1;
+  FanoutPlan plan;
+  if (o.workload == Workload::kSubscribeFanout) {
+    plan = MakeFanoutPlan(o.subscriptions, o.max_consumers);
+    if (!app.count("--shards")) o.shards = plan.shards;
+    if (!app.count("--rate")) o.rate = 10.0 * plan.shards;  // 10 events/s per subscription
+    // Enough writers that PutRecord latency does not hold the rate back (about 250/s each).
+    if (!app.count("--connections")) o.connections = std::clamp(static_cast<int>(o.rate / 250) + 1, 2, 16);
+  }
 
   InstallSignalHandlers();
 
@@ -175,6 +202,9 @@ int main(int argc, char** argv) {
   }
 
   int rc = 0;
+  // subscribe-fanout: alive until after runner.Shutdown() (handlers on the workers refer to them).
+  std::unique_ptr<FanoutShared> fanout_shared;
+  std::unique_ptr<FanoutClient> fanout_client;
   SetupResult setup;
   bool stream_ready = false;
   if (NeedsStream(o.workload) || o.create) {
@@ -206,6 +236,32 @@ int main(int argc, char** argv) {
       rc = g_interrupts.load() ? 130 : (consumer.unsupported ? 3 : 1);
     } else {
       shared.consumer_arn = consumer.consumer_arn;
+    }
+  }
+
+  std::vector<std::string> consumer_arns;
+  if (rc == 0 && o.workload == Workload::kSubscribeFanout) {
+    if (shared.shard_ids.size() < static_cast<size_t>(plan.shards)) {
+      report.error = fmt::format("stream {} has {} shard(s); {} subscriptions over {} consumers need {}",
+                                 o.stream, shared.shard_ids.size(), o.subscriptions, plan.consumers, plan.shards);
+      rc = 1;
+    }
+    for (int c = 0; rc == 0 && c < plan.consumers; ++c) {
+      SetupResult consumer = setup;
+      std::string name = fmt::format("{}-{}", o.consumer, c);
+      runner.Run({.name = "setup-consumer", .one_slot = true,
+                  .slot = [&](SlotContext& ctx) { return PrepareConsumer(ctx, consumer, name); }});
+      if (!consumer.ok) {
+        report.error = consumer.error;
+        if (consumer.unsupported) report.unsupported = consumer.error;
+        rc = g_interrupts.load() ? 130 : (consumer.unsupported ? 3 : 1);
+      } else {
+        consumer_arns.push_back(consumer.consumer_arn);
+      }
+    }
+    if (rc == 0 && !o.quiet) {
+      fmt::print(stderr, "loadgen: {} consumer(s) ACTIVE; opening {} subscription(s)\n", plan.consumers,
+                 plan.subs.size());
     }
   }
 
@@ -249,6 +305,83 @@ int main(int argc, char** argv) {
         const OpStats& sub = s.op(Op::kSubscribeToShard);
         if (s.put_to_event.count() == 0 && sub.ok == 0 && !sub.errors.empty() && g_interrupts.load() == 0) {
           report.unsupported = "SubscribeToShard: " + sub.errors.begin()->first;
+          report.error = report.unsupported;
+          rc = 3;
+        }
+        break;
+      }
+      case Workload::kSubscribeFanout: {
+        FanoutNumbers& f = report.fanout;
+        f.subscriptions = static_cast<int>(plan.subs.size());
+        f.consumers = plan.consumers;
+        f.shards = plan.shards;
+        fanout_shared = std::make_unique<FanoutShared>(plan);
+        shared.fanout = fanout_shared.get();
+        fanout_client = std::make_unique<FanoutClient>(
+            o, plan, std::vector<std::string>(shared.shard_ids.begin(), shared.shard_ids.begin() + plan.shards),
+            consumer_arns, runner.data_workers());
+        fanout_client->Start();
+        auto t0 = SteadyClock::now();
+        auto last_print = t0;
+        while (fanout_client->live() < f.subscriptions && g_interrupts.load() == 0 &&
+               SteadyClock::now() - t0 < std::chrono::duration<double>(o.subscribe_timeout_s)) {
+          std::this_thread::sleep_for(std::chrono::milliseconds(10));
+          if (!o.quiet && SteadyClock::now() - last_print > std::chrono::seconds(2)) {
+            last_print = SteadyClock::now();
+            fmt::print(stderr, "loadgen: {} of {} subscriptions live\n", fanout_client->live(), f.subscriptions);
+          }
+        }
+        f.live_at_start = fanout_client->live();
+        if (!o.quiet) {
+          fmt::print(stderr, "loadgen: {} of {} subscriptions live after {:.2f} s; writing\n", f.live_at_start,
+                     f.subscriptions, std::chrono::duration<double>(SteadyClock::now() - t0).count());
+        }
+        // Live streams, sampled 20 times a second during the measurement window.
+        std::atomic<bool> sampling{true};
+        int live_min = f.live_at_start;
+        double live_sum = 0;
+        int live_n = 0;
+        std::thread sampler([&] {
+          auto measure_start = SteadyClock::now() + std::chrono::duration<double>(o.warmup_s);
+          while (sampling.load()) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(50));
+            if (SteadyClock::now() < measure_start) continue;
+            int live = fanout_client->live();
+            live_min = live_n ? std::min(live_min, live) : live;
+            live_sum += live;
+            ++live_n;
+          }
+        });
+        report.phases.push_back(runner.Run(limits({.name = "subscribe-fanout", .slot = FanoutWriterSlot})));
+        sampling = false;
+        sampler.join();
+        f.live_min = live_n ? live_min : f.live_at_start;
+        f.live_mean = live_n ? live_sum / live_n : f.live_at_start;
+        f.live_at_end = fanout_client->live();
+        // Drain: wait (up to --event-timeout) until every measured record reached every stream.
+        auto d0 = SteadyClock::now();
+        while (fanout_client->deliveries() < fanout_shared->expected_deliveries.load() &&
+               g_interrupts.load() < 2 &&
+               SteadyClock::now() - d0 < std::chrono::duration<double>(o.event_timeout_s)) {
+          std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        }
+        f.drain_s = std::chrono::duration<double>(SteadyClock::now() - d0).count();
+        fanout_client->Stop();
+        FanoutTotals t = fanout_client->Collect(fanout_shared->acked);
+        PhaseStats& ps = report.phases.back()->stats;
+        ps.put_to_event = t.latency;
+        ps.put_event_missing = t.missing;
+        ps.op(Op::kSubscribeToShard).Merge(t.subscribe);
+        f.expected = t.expected;
+        f.deliveries = t.deliveries;
+        f.missing = t.missing;
+        f.duplicates = t.duplicates;
+        f.foreign = t.foreign;
+        f.stream_ends = t.stream_ends;
+        f.resubscribes = t.resubscribes;
+        f.stream_errors = t.stream_errors;
+        if (t.subscribe.ok == 0 && !t.subscribe.errors.empty() && g_interrupts.load() == 0) {
+          report.unsupported = "SubscribeToShard: " + t.subscribe.errors.begin()->first;
           report.error = report.unsupported;
           rc = 3;
         }

@@ -19,6 +19,7 @@ enum class Workload : uint8_t {
   kDescribeLimits,
   kPutRecordAllShards,  // PutRecord round-robin over every shard (ExplicitHashKey), e.g. paced
   kSubscribeLatency,    // PutRecord, then wait for it on a SubscribeToShard event stream
+  kSubscribeFanout,     // N concurrent subscriptions, paced writes, put -> event latency of all
 };
 std::string_view WorkloadName(Workload w);
 
@@ -60,6 +61,9 @@ struct Options {
   double poll_interval_ms = 0;  // put-get-latency: pause between empty polls
   std::string consumer = "loadgen";  // subscribe-latency: consumer name
   double event_timeout_s = 10;       // subscribe-latency: wait this long for a record's event
+  int subscriptions = 100;           // subscribe-fanout: concurrent SubscribeToShard streams
+  int max_consumers = 20;            // subscribe-fanout: consumers (AWS allows 20 per stream)
+  double subscribe_timeout_s = 120;  // subscribe-fanout: wait this long for every stream to be live
 
   // Auth.
   bool sign = false;

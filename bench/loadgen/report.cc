@@ -71,6 +71,7 @@ Op PrimaryOp(Workload w) {
     case Workload::kDescribeLimits: return Op::kDescribeLimits;
     case Workload::kPutRecordAllShards: return Op::kPutRecord;
     case Workload::kSubscribeLatency: return Op::kPutRecord;
+    case Workload::kSubscribeFanout: return Op::kPutRecord;
   }
   return Op::kPutRecords;
 }
@@ -112,6 +113,25 @@ std::vector<std::pair<std::string, double>> Summary(const Report& r) {
       out.emplace_back("p50_ms", Ms(h.Percentile(50)));
       out.emplace_back("p90_ms", Ms(h.Percentile(90)));
       out.emplace_back("p99_ms", Ms(h.Percentile(99)));
+      out.emplace_back("max_ms", Ms(h.max()));
+      break;
+    }
+    case Workload::kSubscribeFanout: {
+      const Histogram& h = p->stats.put_to_event;
+      const FanoutNumbers& f = r.fanout;
+      out.emplace_back("subscriptions", f.subscriptions);
+      out.emplace_back("live_min", f.live_min);
+      out.emplace_back("live_at_end", f.live_at_end);
+      out.emplace_back("puts_per_s", PerSecond(static_cast<double>(s.ok), sec));
+      out.emplace_back("events_per_s", PerSecond(static_cast<double>(f.deliveries), sec));
+      out.emplace_back("samples", static_cast<double>(h.count()));
+      out.emplace_back("missing", static_cast<double>(f.missing));
+      out.emplace_back("duplicates", static_cast<double>(f.duplicates));
+      out.emplace_back("resubscribes", static_cast<double>(f.resubscribes));
+      out.emplace_back("p50_ms", Ms(h.Percentile(50)));
+      out.emplace_back("p90_ms", Ms(h.Percentile(90)));
+      out.emplace_back("p99_ms", Ms(h.Percentile(99)));
+      out.emplace_back("p99_9_ms", Ms(h.Percentile(99.9)));
       out.emplace_back("max_ms", Ms(h.max()));
       break;
     }
@@ -180,6 +200,26 @@ std::string FormatText(const Report& r) {
       }
     }
   }
+  if (o.workload == Workload::kSubscribeFanout && r.fanout.subscriptions > 0) {
+    const FanoutNumbers& f = r.fanout;
+    fmt::format_to(w,
+                   "\nfan-out: {} subscriptions = {} consumers x {} shards; live: {} at start, min {}, "
+                   "mean {:.1f}, {} at end\n",
+                   f.subscriptions, f.consumers, f.shards, f.live_at_start, f.live_min, f.live_mean,
+                   f.live_at_end);
+    fmt::format_to(w,
+                   "  deliveries {} of {} expected, {} missing, {} duplicates, {} foreign; {} streams "
+                   "ended, {} resubscribes; drained {:.2f} s\n",
+                   Grouped(f.deliveries), Grouped(f.expected), Grouped(f.missing), Grouped(f.duplicates),
+                   Grouped(f.foreign), Grouped(f.stream_ends), Grouped(f.resubscribes), f.drain_s);
+    for (const auto& [type, n] : f.stream_errors) fmt::format_to(w, "  stream ended by {} x{}\n", type, Grouped(n));
+    if (const PhaseResult* p = FindPhase(r, r.main_phase); p && o.rate > 0 && p->seconds > 0) {
+      double puts = static_cast<double>(p->stats.op(Op::kPutRecord).ok) / p->seconds;
+      if (puts < 0.95 * o.rate) {
+        fmt::format_to(w, "  WARNING: {:.0f} puts/s, below --rate {:.0f} (writers held back; add -c)\n", puts, o.rate);
+      }
+    }
+  }
   auto summary = Summary(r);
   if (!summary.empty()) {
     fmt::format_to(w, "\nsummary:");
@@ -205,16 +245,35 @@ std::string FormatJson(const Report& r) {
       "\"requests\": {}, \"seed\": {}, \"stream\": \"{}\", \"shards\": {}, "
       "\"records_per_request\": {}, \"record_bytes\": {}, \"keys\": {}, \"payloads\": {}, "
       "\"body_pool\": {}, \"fill_mb\": {}, \"passes\": {}, \"get_limit\": {}, "
-      "\"poll_interval_ms\": {}, \"consumer\": \"{}\", \"event_timeout_s\": {}, \"sign\": {}, \"timeout_s\": {}, \"rate\": {}}},\n",
+      "\"poll_interval_ms\": {}, \"consumer\": \"{}\", \"event_timeout_s\": {}, \"subscriptions\": {}, "
+      "\"max_consumers\": {}, \"sign\": {}, \"timeout_s\": {}, \"rate\": {}}},\n",
       JsonEscape(o.endpoint), o.protocol == Protocol::kH2 ? "h2" : "http1", o.connections,
       o.concurrency, o.threads, Num(o.duration_s), Num(o.warmup_s), o.requests, o.seed,
       JsonEscape(o.stream), o.shards, o.records_per_request, o.record_bytes, o.keys, o.payloads,
       o.body_pool, Num(o.fill_mb), o.passes, o.get_limit, Num(o.poll_interval_ms),
-      JsonEscape(o.consumer), Num(o.event_timeout_s), o.sign ? "true" : "false", Num(o.timeout_s), Num(o.rate));
+      JsonEscape(o.consumer), Num(o.event_timeout_s), o.subscriptions, o.max_consumers, o.sign ? "true" : "false", Num(o.timeout_s), Num(o.rate));
   fmt::format_to(w, "  \"interrupted\": {},\n  \"error\": \"{}\",\n", r.interrupted ? "true" : "false",
                  JsonEscape(r.error));
   fmt::format_to(w, "  \"unsupported\": \"{}\",\n", JsonEscape(r.unsupported));
   fmt::format_to(w, "  \"client_cpu_s\": {},\n", Num(r.client_cpu_s));
+  if (o.workload == Workload::kSubscribeFanout) {
+    const FanoutNumbers& f = r.fanout;
+    fmt::format_to(w,
+                   "  \"fanout\": {{\"subscriptions\": {}, \"consumers\": {}, \"shards\": {}, "
+                   "\"live_at_start\": {}, \"live_min\": {}, \"live_mean\": {}, \"live_at_end\": {}, "
+                   "\"expected\": {}, \"deliveries\": {}, \"missing\": {}, \"duplicates\": {}, "
+                   "\"foreign\": {}, \"stream_ends\": {}, \"resubscribes\": {}, \"drain_s\": {}, "
+                   "\"stream_errors\": {{",
+                   f.subscriptions, f.consumers, f.shards, f.live_at_start, f.live_min, Num(f.live_mean),
+                   f.live_at_end, f.expected, f.deliveries, f.missing, f.duplicates, f.foreign,
+                   f.stream_ends, f.resubscribes, Num(f.drain_s));
+    bool first_err = true;
+    for (const auto& [type, n] : f.stream_errors) {
+      fmt::format_to(w, "{}\"{}\": {}", first_err ? "" : ", ", JsonEscape(type), n);
+      first_err = false;
+    }
+    fmt::format_to(w, "}}}},\n");
+  }
   fmt::format_to(w, "  \"summary\": {{");
   bool first = true;
   for (const auto& [k, v] : Summary(r)) {

@@ -51,6 +51,7 @@ std::string_view WorkloadName(Workload w) {
     case Workload::kDescribeLimits: return "describe-limits";
     case Workload::kPutRecordAllShards: return "put-record-all-shards";
     case Workload::kSubscribeLatency: return "subscribe-latency";
+    case Workload::kSubscribeFanout: return "subscribe-fanout";
   }
   return "?";
 }
@@ -169,7 +170,11 @@ Runner::~Runner() { Shutdown(); }
 
 std::string Runner::Start() {
   if (auto err = ResolveEndpoint(options_.endpoint, endpoint_); !err.empty()) return err;
-  int threads = std::max(1, std::min(options_.threads, options_.connections));
+  // subscribe-fanout also runs its subscriptions on the data workers: threads may outnumber
+  // the writers' connections.
+  int threads = options_.workload == Workload::kSubscribeFanout
+                    ? std::max(1, options_.threads)
+                    : std::max(1, std::min(options_.threads, options_.connections));
   for (int t = 0; t < threads; ++t) {
     workers_.push_back(std::make_unique<Worker>(t, endpoint_, options_));
   }
@@ -179,6 +184,12 @@ std::string Runner::Start() {
   for (auto& w : workers_) w->Start();
   control_->Start();
   return {};
+}
+
+std::vector<Worker*> Runner::data_workers() const {
+  std::vector<Worker*> out;
+  for (const auto& w : workers_) out.push_back(w.get());
+  return out;
 }
 
 void Runner::Shutdown() {

@@ -43,6 +43,7 @@ struct Shared {
   std::vector<std::string> shard_starting_hash_keys;  // same order as shard_ids
   std::string stream_arn;
   std::string consumer_arn;  // subscribe-latency
+  struct FanoutShared* fanout = nullptr;  // subscribe-fanout (the writers' shared state)
 };
 
 struct PhaseControl {
@@ -172,6 +173,8 @@ class Runner {
   // and waits for it.
   std::unique_ptr<PhaseResult> Run(const PhaseSpec& spec);
   void Shutdown();
+  // The data workers (after Start()), e.g. to run subscriptions on their event loops.
+  std::vector<Worker*> data_workers() const;
 
  private:
   // Slots for every connection of `workers` (concurrency each; one in all with spec.one_slot),

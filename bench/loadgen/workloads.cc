@@ -379,14 +379,14 @@ Task<void> SubscribeLatencySlot(SlotContext& ctx) {
   sub.Close();
 }
 
-Task<void> PrepareConsumer(SlotContext& ctx, SetupResult& out) {
-  const Options& o = ctx.options();
+Task<void> PrepareConsumer(SlotContext& ctx, SetupResult& out, std::string name) {
+  if (name.empty()) name = ctx.options().consumer;
   out.ok = false;
   out.unsupported = false;
   Call call;
   std::string body;
   ConsumerInfo info;
-  BuildRegisterStreamConsumer(body, out.stream_arn, o.consumer);
+  BuildRegisterStreamConsumer(body, out.stream_arn, name);
   call.op = Op::kRegisterStreamConsumer;
   call.body = body;
   co_await ctx.conn.Send(call);
@@ -404,12 +404,12 @@ Task<void> PrepareConsumer(SlotContext& ctx, SetupResult& out) {
   auto deadline = SteadyClock::now() + 120s;
   while (info.status != "ACTIVE") {
     if (g_interrupts.load() > 0 || SteadyClock::now() > deadline) {
-      out.error = fmt::format("consumer {} is not ACTIVE (status {}, last error {})", o.consumer,
+      out.error = fmt::format("consumer {} is not ACTIVE (status {}, last error {})", name,
                               info.status, ctx.last_error);
       co_return;
     }
     if (!info.arn.empty()) co_await ctx.Sleep(100ms);
-    BuildDescribeStreamConsumer(body, info.arn, out.stream_arn, o.consumer);
+    BuildDescribeStreamConsumer(body, info.arn, out.stream_arn, name);
     call.op = Op::kDescribeStreamConsumer;
     call.body = body;
     co_await ctx.conn.Send(call);

@@ -44,7 +44,8 @@ struct SetupResult {
 Task<void> PrepareStream(SlotContext& ctx, SetupResult& out);
 // Registers options().consumer on the stream (an existing one is reused) and waits until it is
 // ACTIVE; sets out.consumer_arn. An error answer to RegisterStreamConsumer sets unsupported.
-Task<void> PrepareConsumer(SlotContext& ctx, SetupResult& out);
+// `name` defaults to options().consumer.
+Task<void> PrepareConsumer(SlotContext& ctx, SetupResult& out, std::string name = {});
 // Deletes the stream (options().delete_after).
 Task<void> DeleteStream(SlotContext& ctx, SetupResult& out);
 
