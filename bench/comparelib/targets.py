@@ -3,6 +3,7 @@ the server has it), check and stop each of them."""
 
 from __future__ import annotations
 
+import abc
 import http.client
 import json
 import os
@@ -84,7 +85,7 @@ def listening_addresses(pids: List[int]) -> List[str]:
     return out
 
 
-class Target:
+class Target(abc.ABC):
     """One server; start() gives it a fresh data dir and a free port."""
     name = "?"
     persistence = ""  # how it keeps its data (shown in the report)
@@ -98,8 +99,9 @@ class Target:
     def prepare(self, log) -> None:
         """Installs what the target needs (once per run)."""
 
+    @abc.abstractmethod
     def command(self, data: Path) -> (List[str], Dict[str, str]):
-        raise NotImplementedError
+        """The server's command line and extra environment, for a data dir `data`."""
 
     def start(self, workdir: Path, ready_timeout: float = 60.0) -> None:
         data = workdir / "data"

@@ -45,7 +45,7 @@ void SharedLogEngine::Append(AppendRequest request, AppendCallback done) {
   bool sealed = false;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    sealed = sealed_.count(request.shard) > 0;
+    sealed = !sealed_.empty() && sealed_.count(request.shard) > 0;
     if (!stopping_ && !sealed) {
       queue_.push_back(Pending{std::move(request), std::move(done), false, nullptr});
       if (queue_.size() == 1) work_cv_.notify_one();

@@ -11,13 +11,8 @@
 namespace shoal::service {
 namespace {
 
-double ToDouble(uint128 v) {
-  return static_cast<double>(static_cast<uint64_t>(v >> 64)) * 18446744073709551616.0 +
-         static_cast<double>(static_cast<uint64_t>(v));
-}
-
 // The number of hash keys in [start, end] as a double (2^128 for the whole space).
-double Width(uint128 start, uint128 end) { return ToDouble(end - start) + 1.0; }
+double Width(uint128 start, uint128 end) { return static_cast<double>(end - start) + 1.0; }
 
 }  // namespace
 

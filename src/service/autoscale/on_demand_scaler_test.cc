@@ -76,7 +76,7 @@ TEST_F(ScalerTest, NoStepWhileTrafficStaysUnderHalfTheCapacity) {
   EXPECT_EQ(scaler_.TargetShards(*scaler_.PeakUnits(kStream)), 4);
 }
 
-TEST_F(ScalerTest, ScalesOutUniformlyToDoubleTheSustainedTraffic) {
+TEST_F(ScalerTest, ScalesOutUniformlyForTwiceTheSustainedTraffic) {
   auto layout = Even(4);
   Feed(layout, 10, {0.6, 0.6, 0.6, 0.6});  // 2.4 MiB/s needs 4.8 → 5 shards
   auto a = Decide(layout);

@@ -92,6 +92,7 @@ void FanOut::Start(const std::shared_ptr<Subscription>& sub, std::shared_ptr<Eve
     live->sink = sink;
     live_[sub.get()] = live;
     by_shard_[sub->shard_key()].push_back(live);
+    watched_shards_.store(by_shard_.size(), std::memory_order_release);
   }
   std::weak_ptr<Live> weak = live;
   sink->NotifyWhenClosed([this, weak] {
@@ -101,6 +102,7 @@ void FanOut::Start(const std::shared_ptr<Subscription>& sub, std::shared_ptr<Eve
 }
 
 void FanOut::OnDurable(storage::ShardKey key) {
+  if (watched_shards_.load(std::memory_order_acquire) == 0) return;
   std::vector<LivePtr> woken;
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -116,6 +118,7 @@ void FanOut::OnDurable(storage::ShardKey key) {
       }
     }
     if (subs.empty()) by_shard_.erase(it);
+    watched_shards_.store(by_shard_.size(), std::memory_order_release);
   }
   for (const auto& l : woken) Schedule(l);
 }
@@ -235,6 +238,7 @@ void FanOut::Stop() {
   live_.clear();
   pending_.clear();
   by_shard_.clear();
+  watched_shards_.store(0, std::memory_order_release);
   ready_.clear();
 }
 

@@ -10,6 +10,7 @@
 //
 // Thread-safety: all public methods are thread-safe.
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -98,6 +99,9 @@ class FanOut {
   std::map<const Subscription*, LivePtr> pending_;  // GUARDED_BY(mu_): awaiting Start()
   std::map<const Subscription*, LivePtr> live_;     // GUARDED_BY(mu_): started ones
   std::map<storage::ShardKey, std::vector<std::weak_ptr<Live>>> by_shard_;  // GUARDED_BY(mu_)
+  // by_shard_.size(), readable without mu_: the durable listener runs after every group
+  // commit and returns at once while nobody subscribes.
+  std::atomic<size_t> watched_shards_{0};
   bool stopping_ = false;                           // GUARDED_BY(mu_)
   std::vector<std::thread> pumps_;
   std::unique_ptr<BackgroundLoop> ticker_;
