@@ -31,6 +31,10 @@ class WritableFile {
   virtual IoStatus Append(std::string_view data) = 0;
   // Makes everything appended so far durable (fdatasync).
   virtual IoStatus Sync() = 0;
+  // Makes everything appended durable and gives back the space CreateReserved() set aside
+  // past it: the file's length becomes Size(), durably (fsync). No Append() may follow;
+  // Sync() may. On a file not created reserved, this is Sync().
+  virtual IoStatus Finish() = 0;
   virtual IoStatus Close() = 0;
   // Bytes appended through this handle plus the size the file had when opened.
   virtual uint64_t Size() const = 0;
@@ -61,6 +65,14 @@ class FileSystem {
   virtual IoResult<std::unique_ptr<WritableFile>> OpenAppendable(const std::string& path) = 0;
   // Creates `path` empty (truncating an existing file).
   virtual IoResult<std::unique_ptr<WritableFile>> Create(const std::string& path) = 0;
+  // Creates `path` empty like Create() and sets `reserve_bytes` of disk aside for it
+  // (fallocate): until Finish(), the file reads as its appended data followed by zeros up to
+  // `reserve_bytes`, and a crash may leave it so. Appends then write into space already
+  // allocated, so a Sync() after them need not change the file's length, which makes it
+  // markedly cheaper (docs/design/storage.md has the numbers). Where the file system cannot
+  // set space aside, this is Create().
+  virtual IoResult<std::unique_ptr<WritableFile>> CreateReserved(const std::string& path,
+                                                                 uint64_t reserve_bytes) = 0;
   virtual IoResult<std::string> ReadAll(const std::string& path) = 0;
   // Opens an existing file for positional reads; kNotFound if it is missing.
   virtual IoResult<std::unique_ptr<RandomAccessFile>> OpenRandomAccess(const std::string& path) = 0;

@@ -63,9 +63,10 @@ class PosixFileLock final : public FileLock {
 
 class PosixWritableFile final : public WritableFile {
  public:
-  // Takes ownership of `fd`, an open descriptor for `path` whose file had `size` bytes.
-  PosixWritableFile(std::string path, int fd, uint64_t size)
-      : path_(std::move(path)), fd_(fd), size_(size) {}
+  // Takes ownership of `fd`, an open descriptor for `path` whose file had `size` bytes;
+  // `reserved`: the file was created empty and fallocated, and `fd` writes from offset 0.
+  PosixWritableFile(std::string path, int fd, uint64_t size, bool reserved = false)
+      : path_(std::move(path)), fd_(fd), size_(size), reserved_(reserved) {}
   ~PosixWritableFile() override {
     if (fd_ >= 0) ::close(fd_);
   }
@@ -89,6 +90,17 @@ class PosixWritableFile final : public WritableFile {
     return IoStatus::Ok();
   }
 
+  IoStatus Finish() override {
+    if (!reserved_) return Sync();
+    if (fd_ < 0) return IoStatus(IoErrc::kIo, "fsync " + path_ + ": file is closed");
+    if (RetryOnEintr([&] { return ::ftruncate(fd_, static_cast<off_t>(size_)); }) != 0) {
+      return ErrnoStatus("ftruncate", path_, errno);
+    }
+    if (RetryOnEintr([&] { return ::fsync(fd_); }) != 0) return ErrnoStatus("fsync", path_, errno);
+    reserved_ = false;
+    return IoStatus::Ok();
+  }
+
   IoStatus Close() override {
     if (fd_ < 0) return IoStatus::Ok();
     int fd = fd_;
@@ -104,6 +116,7 @@ class PosixWritableFile final : public WritableFile {
   const std::string path_;
   int fd_;
   uint64_t size_;
+  bool reserved_;  // the file's length may exceed size_ (zeros) until Finish()
 };
 
 class PosixRandomAccessFile final : public RandomAccessFile {
@@ -144,6 +157,27 @@ class PosixFileSystem final : public FileSystem {
 
   IoResult<std::unique_ptr<WritableFile>> Create(const std::string& path) override {
     return OpenForWrite(path, O_TRUNC);
+  }
+
+  IoResult<std::unique_ptr<WritableFile>> CreateReserved(const std::string& path,
+                                                         uint64_t reserve_bytes) override {
+    // Not O_APPEND: the reserved length is the file's length, and writes start at 0.
+    int fd = RetryOnEintr(
+        [&] { return ::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC | O_TRUNC, 0644); });
+    if (fd < 0) return ErrnoStatus("open", path, errno);
+    bool reserved = reserve_bytes > 0 &&
+                    RetryOnEintr([&] {
+                      return ::fallocate(fd, 0, 0, static_cast<off_t>(reserve_bytes));
+                    }) == 0;
+    // Without a reservation (EOPNOTSUPP, ENOSPC...) the file is a plain one; a failed
+    // fallocate may have set part of the space aside, so give it back.
+    if (!reserved && reserve_bytes > 0 && ::ftruncate(fd, 0) != 0) {
+      IoStatus status = ErrnoStatus("ftruncate", path, errno);
+      ::close(fd);
+      return status;
+    }
+    return std::unique_ptr<WritableFile>(
+        std::make_unique<PosixWritableFile>(path, fd, 0, reserved));
   }
 
   IoResult<std::string> ReadAll(const std::string& path) override {

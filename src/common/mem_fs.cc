@@ -39,28 +39,64 @@ IoStatus Error(IoErrc code, std::string_view op, std::string_view path, std::str
 
 }  // namespace
 
+// A file's bytes: `bytes`, then zeros up to `length` (a reservation or a truncation that grew
+// the file costs no memory). Invariant: bytes.size() <= length.
+struct MemFileSystem::Contents {
+  std::string bytes;
+  uint64_t length = 0;
+
+  void Resize(uint64_t n) {
+    if (bytes.size() > n) bytes.resize(n);
+    length = n;
+  }
+  void Write(uint64_t offset, std::string_view data) {
+    if (bytes.size() < offset + data.size()) bytes.resize(offset + data.size(), '\0');
+    bytes.replace(offset, data.size(), data);
+    length = std::max<uint64_t>(length, offset + data.size());
+  }
+  // Copies up to `n` bytes at `offset` into `out`; returns how many (0 at or past the end).
+  size_t Read(uint64_t offset, size_t n, char* out) const {
+    if (offset >= length) return 0;
+    size_t got = std::min<uint64_t>(n, length - offset);
+    size_t from_bytes = offset >= bytes.size() ? 0 : std::min<uint64_t>(got, bytes.size() - offset);
+    if (from_bytes > 0) bytes.copy(out, from_bytes, offset);
+    std::fill(out + from_bytes, out + got, '\0');
+    return got;
+  }
+  std::string All() const {
+    std::string out = bytes;
+    out.resize(length, '\0');
+    return out;
+  }
+};
+
 struct MemFileSystem::Inode {
-  std::string data;     // as written
-  std::string durable;  // as of the last Sync()
+  Contents data;     // as written
+  Contents durable;  // as of the last Sync()
 };
 
 // A handle on one inode. It keeps writing to that inode after a rename, as a POSIX
 // descriptor does, and fails once the file system has crashed since it was opened.
 class MemFileSystem::File final : public WritableFile {
  public:
-  File(MemFileSystem* fs, std::string path, std::shared_ptr<Inode> inode, uint64_t epoch)
+  // `reserved`: the inode was created empty with a reservation; writes go at size_, not at
+  // the end of the inode's data.
+  File(MemFileSystem* fs, std::string path, std::shared_ptr<Inode> inode, uint64_t epoch,
+       bool reserved)
       : fs_(fs),
         path_(std::move(path)),
         inode_(std::move(inode)),
         epoch_(epoch),
-        size_(inode_->data.size()) {}
+        size_(reserved ? 0 : inode_->data.length),
+        reserved_(reserved) {}
 
   IoStatus Append(std::string_view data) override {
     std::lock_guard<std::mutex> lock(fs_->mu_);
     SHOAL_RETURN_IF_ERROR(CheckUsableLocked("write"));
     SHOAL_RETURN_IF_ERROR(fs_->CheckMutationLocked("write", path_));
     uint64_t written = 0;
-    IoStatus status = fs_->AppendLocked(*inode_, data, &written);
+    uint64_t offset = reserved_ ? size_ : inode_->data.length;
+    IoStatus status = fs_->WriteLocked(*inode_, offset, data, &written);
     size_ += written;
     if (!status.ok()) return Error(status.code(), "write", path_, status.message());
     return status;
@@ -68,16 +104,17 @@ class MemFileSystem::File final : public WritableFile {
 
   IoStatus Sync() override {
     std::lock_guard<std::mutex> lock(fs_->mu_);
-    SHOAL_RETURN_IF_ERROR(CheckUsableLocked("fdatasync"));
-    SHOAL_RETURN_IF_ERROR(fs_->CheckMutationLocked("fdatasync", path_));
-    if (fs_->fail_next_sync_.has_value()) {
-      if (*fs_->fail_next_sync_ == FailedSync::kDataDurable) inode_->durable = inode_->data;
-      fs_->fail_next_sync_.reset();
-      return Error(IoErrc::kIo, "fdatasync", path_, "injected sync failure");
-    }
-    inode_->durable = inode_->data;
-    ++fs_->syncs_;
-    return IoStatus::Ok();
+    return SyncLocked("fdatasync");
+  }
+
+  IoStatus Finish() override {
+    std::lock_guard<std::mutex> lock(fs_->mu_);
+    if (!reserved_) return SyncLocked("fdatasync");
+    SHOAL_RETURN_IF_ERROR(CheckUsableLocked("ftruncate"));
+    SHOAL_RETURN_IF_ERROR(fs_->CheckMutationLocked("ftruncate", path_));
+    inode_->data.Resize(size_);
+    reserved_ = false;
+    return SyncLocked("fsync");
   }
 
   IoStatus Close() override {
@@ -88,6 +125,20 @@ class MemFileSystem::File final : public WritableFile {
   uint64_t Size() const override { return size_; }
 
  private:
+  // REQUIRES: fs_->mu_ held.
+  IoStatus SyncLocked(std::string_view op) {
+    SHOAL_RETURN_IF_ERROR(CheckUsableLocked(op));
+    SHOAL_RETURN_IF_ERROR(fs_->CheckMutationLocked(op, path_));
+    if (fs_->fail_next_sync_.has_value()) {
+      if (*fs_->fail_next_sync_ == FailedSync::kDataDurable) inode_->durable = inode_->data;
+      fs_->fail_next_sync_.reset();
+      return Error(IoErrc::kIo, op, path_, "injected sync failure");
+    }
+    inode_->durable = inode_->data;
+    ++fs_->syncs_;
+    return IoStatus::Ok();
+  }
+
   // REQUIRES: fs_->mu_ held.
   IoStatus CheckUsableLocked(std::string_view op) const {
     if (closed_) return Error(IoErrc::kIo, op, path_, "file is closed");
@@ -100,6 +151,7 @@ class MemFileSystem::File final : public WritableFile {
   const std::shared_ptr<Inode> inode_;
   const uint64_t epoch_;
   uint64_t size_;
+  bool reserved_;
   bool closed_ = false;
 };
 
@@ -112,17 +164,13 @@ class MemFileSystem::ReadFile final : public RandomAccessFile {
   IoResult<size_t> Read(uint64_t offset, size_t n, char* scratch) const override {
     std::lock_guard<std::mutex> lock(fs_->mu_);
     if (epoch_ != fs_->epoch_) return Error(IoErrc::kIo, "pread", path_, "stale handle (crashed)");
-    const std::string& data = inode_->data;
-    if (offset >= data.size()) return size_t{0};
-    size_t got = std::min<uint64_t>(n, data.size() - offset);
-    data.copy(scratch, got, offset);
-    return got;
+    return inode_->data.Read(offset, n, scratch);
   }
 
   IoResult<uint64_t> Size() const override {
     std::lock_guard<std::mutex> lock(fs_->mu_);
     if (epoch_ != fs_->epoch_) return Error(IoErrc::kIo, "fstat", path_, "stale handle (crashed)");
-    return static_cast<uint64_t>(inode_->data.size());
+    return inode_->data.length;
   }
 
  private:
@@ -157,19 +205,23 @@ IoStatus MemFileSystem::CheckParentLocked(std::string_view op, const std::string
 
 IoResult<std::unique_ptr<WritableFile>> MemFileSystem::OpenLocked(std::string_view op,
                                                                   const std::string& path,
-                                                                  bool truncate) {
+                                                                  bool truncate,
+                                                                  uint64_t reserve) {
   SHOAL_RETURN_IF_ERROR(CheckMutationLocked(op, path));
   SHOAL_RETURN_IF_ERROR(CheckParentLocked(op, path));
   std::shared_ptr<Inode>& inode = files_[path];
   if (inode == nullptr) {
     inode = std::make_shared<Inode>();
   } else if (truncate) {
-    inode->data.clear();
+    inode->data.Resize(0);
   }
-  return std::unique_ptr<WritableFile>(std::make_unique<File>(this, path, inode, epoch_));
+  if (reserve > 0) inode->data.Resize(reserve);
+  return std::unique_ptr<WritableFile>(
+      std::make_unique<File>(this, path, inode, epoch_, /*reserved=*/reserve > 0));
 }
 
-IoStatus MemFileSystem::AppendLocked(Inode& inode, std::string_view data, uint64_t* written) {
+IoStatus MemFileSystem::WriteLocked(Inode& inode, uint64_t offset, std::string_view data,
+                                    uint64_t* written) {
   uint64_t n = data.size();
   IoStatus status;
   if (torn_keep_.has_value()) {
@@ -184,7 +236,7 @@ IoStatus MemFileSystem::AppendLocked(Inode& inode, std::string_view data, uint64
     }
     *byte_budget_ -= n;
   }
-  inode.data.append(data.substr(0, n));
+  inode.data.Write(offset, data.substr(0, n));
   bytes_appended_ += n;
   *written = n;
   return status;
@@ -200,10 +252,16 @@ IoResult<std::unique_ptr<WritableFile>> MemFileSystem::Create(const std::string&
   return OpenLocked("create", path, /*truncate=*/true);
 }
 
+IoResult<std::unique_ptr<WritableFile>> MemFileSystem::CreateReserved(const std::string& path,
+                                                                      uint64_t reserve_bytes) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return OpenLocked("create", path, /*truncate=*/true, reserve_bytes);
+}
+
 IoResult<std::string> MemFileSystem::ReadAll(const std::string& path) {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = files_.find(path);
-  if (it != files_.end()) return it->second->data;
+  if (it != files_.end()) return it->second->data.All();
   if (dirs_.count(NormalizeDir(path)) > 0)
     return Error(IoErrc::kIo, "read", path, "is a directory");
   return Error(IoErrc::kNotFound, "open", path, "no such file");
@@ -294,7 +352,7 @@ IoStatus MemFileSystem::Truncate(const std::string& path, uint64_t size) {
   SHOAL_RETURN_IF_ERROR(CheckMutationLocked("truncate", path));
   auto it = files_.find(path);
   if (it == files_.end()) return Error(IoErrc::kNotFound, "truncate", path, "no such file");
-  it->second->data.resize(size, '\0');
+  it->second->data.Resize(size);
   return IoStatus::Ok();
 }
 
@@ -415,7 +473,7 @@ IoResult<std::string> MemFileSystem::ReadDurable(const std::string& path) const 
   std::lock_guard<std::mutex> lock(mu_);
   auto it = durable_files_.find(path);
   if (it == durable_files_.end()) return Error(IoErrc::kNotFound, "open", path, "no such file");
-  return it->second->durable;
+  return it->second->durable.All();
 }
 
 }  // namespace shoal

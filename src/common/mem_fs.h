@@ -53,6 +53,10 @@ class MemFileSystem final : public FileSystem {
   // FileSystem. Handles returned here must not outlive the MemFileSystem.
   IoResult<std::unique_ptr<WritableFile>> OpenAppendable(const std::string& path) override;
   IoResult<std::unique_ptr<WritableFile>> Create(const std::string& path) override;
+  // The file reads as its data followed by zeros up to `reserve_bytes` until Finish(); like
+  // every change to a file, the zeros are durable only after a Sync() (or Finish()).
+  IoResult<std::unique_ptr<WritableFile>> CreateReserved(const std::string& path,
+                                                         uint64_t reserve_bytes) override;
   IoResult<std::string> ReadAll(const std::string& path) override;
   IoResult<std::unique_ptr<RandomAccessFile>> OpenRandomAccess(const std::string& path) override;
   IoResult<bool> Exists(const std::string& path) override;
@@ -87,7 +91,7 @@ class MemFileSystem final : public FileSystem {
   // with kIo: a torn write.
   void TornNextAppend(uint64_t keep);
   // Kills the "process" after `n` more mutating operations (OpenAppendable, Create, Append,
-  // Sync, CreateDirs, Remove, RemoveAll, Rename, Truncate, SyncDir): from then on every
+  // Sync, Finish, CreateDirs, Remove, RemoveAll, Rename, Truncate, SyncDir): from then on every
   // mutating operation fails with kIo and changes nothing, until SimulateCrash() or
   // ClearFaults(). Reads keep working. Combine with TornNextAppend() to die mid-write.
   void FreezeAfterOps(uint64_t n);
@@ -105,6 +109,7 @@ class MemFileSystem final : public FileSystem {
  private:
   class File;
   class ReadFile;
+  struct Contents;
   struct Inode;
   using Namespace = std::map<std::string, std::shared_ptr<Inode>>;
 
@@ -113,8 +118,9 @@ class MemFileSystem final : public FileSystem {
   bool DirExistsLocked(const std::string& dir) const;
   IoStatus CheckParentLocked(std::string_view op, const std::string& path) const;
   IoResult<std::unique_ptr<WritableFile>> OpenLocked(std::string_view op, const std::string& path,
-                                                     bool truncate);
-  IoStatus AppendLocked(Inode& inode, std::string_view data, uint64_t* written);
+                                                     bool truncate, uint64_t reserve = 0);
+  // Writes `data` at `offset` (the end of the data, or inside a reservation).
+  IoStatus WriteLocked(Inode& inode, uint64_t offset, std::string_view data, uint64_t* written);
 
   mutable std::mutex mu_;
   Namespace files_;             // GUARDED_BY(mu_): current directory entries

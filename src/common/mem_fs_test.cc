@@ -73,6 +73,46 @@ TEST_F(MemFileSystemTest, TruncateShrinksAndExtendsWithZeros) {
   EXPECT_EQ(MustRead(fs_, "/d/f"), std::string("he\0\0", 4));
 }
 
+TEST_F(MemFileSystemTest, ReservedFileReadsAsDataThenZerosUntilFinish) {
+  auto file = fs_.CreateReserved("/d/f", 8);
+  ASSERT_TRUE(file.ok()) << file.message();
+  EXPECT_EQ((*file)->Size(), 0u);
+  EXPECT_EQ(MustRead(fs_, "/d/f"), std::string(8, '\0'));
+  ASSERT_TRUE((*file)->Append("abc").ok());
+  ASSERT_TRUE((*file)->Append("de").ok());
+  EXPECT_EQ((*file)->Size(), 5u);
+  EXPECT_EQ(MustRead(fs_, "/d/f"), std::string("abcde\0\0\0", 8));
+  auto reader = fs_.OpenRandomAccess("/d/f");
+  ASSERT_TRUE(reader.ok());
+  EXPECT_EQ(*(*reader)->Size(), 8u);
+  char buf[8];
+  ASSERT_EQ(*(*reader)->Read(3, 8, buf), 5u);
+  EXPECT_EQ(std::string(buf, 5), std::string("de\0\0\0", 5));
+  ASSERT_TRUE((*file)->Append("fghij").ok());  // past the reservation: the file grows
+  EXPECT_EQ(MustRead(fs_, "/d/f"), "abcdefghij");
+  ASSERT_TRUE((*file)->Finish().ok());
+  EXPECT_EQ(MustRead(fs_, "/d/f"), "abcdefghij");
+  EXPECT_EQ(fs_.syncs(), 1u);
+}
+
+TEST_F(MemFileSystemTest, FinishGivesTheReservationBackDurably) {
+  auto file = std::move(fs_.CreateReserved("/d/f", 1 << 20)).value();
+  ASSERT_TRUE(fs_.SyncDir("/d").ok());
+  ASSERT_TRUE(file->Append("data").ok());
+  ASSERT_TRUE(file->Sync().ok());
+  EXPECT_EQ(fs_.ReadDurable("/d/f")->size(), 1u << 20);  // a crash now leaves the zeros
+  ASSERT_TRUE(file->Finish().ok());
+  fs_.SimulateCrash();
+  EXPECT_EQ(MustRead(fs_, "/d/f"), "data");
+}
+
+TEST_F(MemFileSystemTest, UnsyncedReservationIsLostAtACrash) {
+  ASSERT_TRUE(fs_.CreateReserved("/d/f", 100).ok());
+  ASSERT_TRUE(fs_.SyncDir("/d").ok());
+  fs_.SimulateCrash();
+  EXPECT_EQ(MustRead(fs_, "/d/f"), "");
+}
+
 TEST_F(MemFileSystemTest, CrashDropsUnsyncedDataAndUnsyncedEntries) {
   auto file = MustOpen(fs_, "/d/f");
   ASSERT_TRUE(file->Append("durable").ok());

@@ -82,6 +82,10 @@ class GatedFileSystem final : public FileSystem {
   IoResult<std::unique_ptr<WritableFile>> Create(const std::string& p) override {
     return Wrap(base_.Create(p));
   }
+  IoResult<std::unique_ptr<WritableFile>> CreateReserved(const std::string& p,
+                                                         uint64_t n) override {
+    return Wrap(base_.CreateReserved(p, n));
+  }
   IoResult<std::string> ReadAll(const std::string& p) override { return base_.ReadAll(p); }
   IoResult<std::unique_ptr<RandomAccessFile>> OpenRandomAccess(const std::string& p) override {
     return base_.OpenRandomAccess(p);
@@ -104,19 +108,25 @@ class GatedFileSystem final : public FileSystem {
     File(GatedFileSystem* fs, std::unique_ptr<WritableFile> f) : fs_(fs), f_(std::move(f)) {}
     IoStatus Append(std::string_view d) override { return f_->Append(d); }
     IoStatus Sync() override {
-      {
-        std::unique_lock<std::mutex> l(fs_->mu_);
-        ++fs_->waiting_;
-        fs_->cv_.notify_all();
-        fs_->cv_.wait(l, [&] { return !fs_->hold_; });
-        --fs_->waiting_;
-      }
+      Gate();
       return f_->Sync();
+    }
+    IoStatus Finish() override {
+      Gate();
+      return f_->Finish();
     }
     IoStatus Close() override { return f_->Close(); }
     uint64_t Size() const override { return f_->Size(); }
 
    private:
+    void Gate() {
+      std::unique_lock<std::mutex> l(fs_->mu_);
+      ++fs_->waiting_;
+      fs_->cv_.notify_all();
+      fs_->cv_.wait(l, [&] { return !fs_->hold_; });
+      --fs_->waiting_;
+    }
+
     GatedFileSystem* fs_;
     std::unique_ptr<WritableFile> f_;
   };

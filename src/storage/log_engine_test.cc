@@ -401,8 +401,10 @@ TEST_F(LogEngineTest, FlippedBitSeenByAReadIsCorruptionWithItsLocation) {
   Append(kShard, {{"k", "more data"}});
   std::string path = LastSegmentPath();
   // Damage the written bytes behind the engine's back (a bad disk block).
-  std::string data = *fs_.ReadAll(path);
-  data[data.size() - 3] ^= 1;
+  std::string data = *fs_.ReadAll(path);  // the batches, then the segment's reserved zeros
+  size_t at = data.find("more data");
+  ASSERT_NE(at, std::string::npos);
+  data[at + 2] ^= 1;
   ASSERT_TRUE(fs_.Truncate(path, 0).ok());
   ASSERT_TRUE((*fs_.OpenAppendable(path))->Append(data).ok());
   auto r = engine_->Read(kShard, 1, 10, 1000);
@@ -431,6 +433,46 @@ TEST_F(LogEngineTest, ZeroFilledTailIsTorn) {
   ASSERT_TRUE((*fs_.OpenAppendable(LastSegmentPath()))->Append(std::string(4096, '\0')).ok());
   Open();
   EXPECT_EQ(ReadAllFrom(*engine_, kShard).size(), 1u);
+}
+
+// The active segment is created with segment_bytes reserved (syncs then skip growing the
+// file); a crash leaves the zeros past its data, which recovery cuts off as a torn tail.
+TEST_F(LogEngineTest, ReservedZerosOfACrashedSegmentAreCutOffAtRecovery) {
+  Close();
+  options_.segment_bytes = 64 * 1024;
+  Open();
+  Append(kShard, {{"k", "v1"}});
+  Append(kShard, {{"k", "v2"}});
+  EXPECT_EQ(fs_.ReadAll(LastSegmentPath())->size(), options_.segment_bytes);
+  CrashAndReopen();
+  auto all = ReadAllFrom(*engine_, kShard);
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_EQ(all[1].rec.data, "v2");
+  std::string first = options_.dir + "/log/" + SegmentFiles().front();
+  std::string data = *fs_.ReadDurable(first);
+  EXPECT_LT(data.size(), 1000u);  // two small batches, not 64 KiB
+  EXPECT_EQ(data.find('\0', data.size() - 1), std::string::npos) << "zeros left at the end";
+  EXPECT_EQ(Append(kShard, {{"k", "v3"}}), 3u);  // appends go on in a fresh segment
+}
+
+// Only the active segment has a reservation: a segment that rolled over, and the last one
+// after a clean stop, end exactly at their data (so only the last can look torn).
+TEST_F(LogEngineTest, RolledAndStoppedSegmentsKeepNoReservedTail) {
+  Close();
+  options_.segment_bytes = 512;
+  Open();
+  for (int i = 0; i < 30; ++i) Append(kShard, {{"k", std::string(40, 'x')}});
+  std::vector<std::string> segs = SegmentFiles();
+  ASSERT_GT(segs.size(), 2u);
+  for (size_t i = 0; i + 1 < segs.size(); ++i) {
+    EXPECT_LE(fs_.ReadDurable(options_.dir + "/log/" + segs[i])->size(), 512u) << segs[i];
+  }
+  EXPECT_EQ(fs_.ReadAll(LastSegmentPath())->size(), 512u);  // still reserved
+  Close();
+  EXPECT_LT(fs_.ReadDurable(LastSegmentPath())->size(), 512u);
+  fs_.SimulateCrash();
+  Open();
+  EXPECT_EQ(ReadAllFrom(*engine_, kShard).size(), 30u);
 }
 
 TEST_F(LogEngineTest, SegmentsRollAndReadsCrossThem) {

@@ -273,9 +273,10 @@ StorageStatus SharedLogEngine::PrepareSegment(const Plan& plan) {
   if (plan.new_segment == 0) return StorageStatus();
   if (active_ != nullptr) {
     // Sealed segments are always whole on disk, whatever the durability policy, so only
-    // the last segment can ever have a torn tail.
-    // The syncer may still be syncing it: sync here too, and let the last owner close it.
-    IoStatus s = active_->Sync();
+    // the last segment can ever have a torn tail (or reserved zeros past its data): Finish()
+    // gives the reservation back and syncs before the next segment exists. The syncer may
+    // still be syncing the file: it can, and the last owner closes it.
+    IoStatus s = active_->Finish();
     if (!s.ok()) return IoError(s);
     active_.reset();
     std::vector<uint64_t> remove;
@@ -293,7 +294,8 @@ StorageStatus SharedLogEngine::PrepareSegment(const Plan& plan) {
     }
     SHOAL_RETURN_IF_ERROR(RemoveSegments(remove));
   }
-  auto file = fs_.Create(SegmentPath(plan.new_segment));
+  // Reserved: a sync that does not grow the file skips a journal commit (storage.md).
+  auto file = fs_.CreateReserved(SegmentPath(plan.new_segment), options_.segment_bytes);
   if (!file.ok()) return IoError(file.status());
   IoStatus s = fs_.SyncDir(LogDir());  // the new name must survive a crash with its data
   if (!s.ok()) return IoError(s);
@@ -390,8 +392,8 @@ void SharedLogEngine::Stop() {
   if (writer_.joinable()) writer_.join();
   if (syncer_.joinable()) syncer_.join();
   if (active_ != nullptr) {
-    // A clean stop leaves everything durable, whatever the policy.
-    IgnoreError(active_->Sync());
+    // A clean stop leaves everything durable, whatever the policy, and no reserved tail.
+    IgnoreError(active_->Finish());
     IgnoreError(active_->Close());
     active_.reset();
   }

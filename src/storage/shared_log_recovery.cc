@@ -3,8 +3,9 @@
 // Open() reads <dir>/dropped, then scans every segment in id order, verifying each batch's
 // checksum and rebuilding each shard's counters and sparse index. Rules (see
 // docs/formats/shard-log.md, "Recovery"):
-//   * Only the last segment can end in a torn tail (a segment is synced before the next one
-//     is created). There, the first bad batch is a torn tail if no intact batch starts
+//   * Only the last segment can end in a torn tail (a segment is synced, and its reserved
+//     space given back, before the next one is created). A reserved segment's zeros past its
+//     data read as a torn tail. There, the first bad batch is a torn tail if no intact batch starts
 //     anywhere after it: the file is truncated at it and the truncation synced. If an intact
 //     batch follows, the damage is in the middle: kCorruption with the file and offset.
 //   * Any bad batch in an earlier segment is kCorruption with the file and offset.
@@ -56,6 +57,20 @@ class SegmentScanner {
       window_off_ = offset;
     }
     return std::string_view(window_).substr(offset - window_off_, n);
+  }
+
+  // The offset of the first occurrence of `needle` at or after `from`; size() if none. Scans
+  // a window at a time, so a long zero tail (a reserved segment) costs memchr speed.
+  IoResult<uint64_t> Find(uint64_t from, std::string_view needle) {
+    while (from + needle.size() <= size_) {
+      auto view = View(from, std::min<uint64_t>(kScanWindow, size_ - from));
+      if (!view.ok()) return std::move(view).status();
+      if (view->size() < needle.size()) break;
+      const void* hit = ::memmem(view->data(), view->size(), needle.data(), needle.size());
+      if (hit != nullptr) return from + (static_cast<const char*>(hit) - view->data());
+      from += view->size() - needle.size() + 1;
+    }
+    return size_;
   }
 
   uint64_t size() const { return size_; }
@@ -142,12 +157,13 @@ StorageStatus SharedLogEngine::RecoverSegment(uint64_t segment, bool last) {
     }
     if (!last) return Corruption(segment, offset, DecodeStatusName(st));
     // A torn tail, unless an intact batch starts anywhere after this point.
+    const uint32_t magic = kBatchMagic;
+    const std::string_view needle(reinterpret_cast<const char*>(&magic), sizeof magic);
     for (uint64_t probe = offset + 1; probe + kBatchHeaderSize <= scan.size(); ++probe) {
-      auto four = scan.View(probe, 4);
-      if (!four.ok()) return IoError(four.status());
-      uint32_t magic;
-      std::memcpy(&magic, four->data(), 4);
-      if (magic != kBatchMagic) continue;
+      auto found = scan.Find(probe, needle);
+      if (!found.ok()) return IoError(found.status());
+      probe = *found;
+      if (probe + kBatchHeaderSize > scan.size()) break;
       BatchHeader later;
       if (ProbeBatch(scan, probe, &later, &io) == DecodeStatus::kOk) {
         return Corruption(segment, offset,
