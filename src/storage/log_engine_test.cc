@@ -331,7 +331,7 @@ TEST_F(LogEngineTest, FailedSyncFailsEveryGroupItCoveredAndLaterOnes) {
   std::atomic<int> failed{0}, succeeded{0};
   auto count = [&](StorageResult<AppendResult> r) { ++(r.ok() ? succeeded : failed); };
   engine_->Append({.shard = kShard, .records = {{"b", "1"}}, .min_counter = 0}, count);
-  gated.WaitForHeldSync();  // the syncer holds group "b"; the writer goes on
+  gated.WaitForHeldSync();  // a worker holds group "b"'s sync; the other writes on
   std::string big(600 * 1024, 'x');
   for (int i = 0; i < 4; ++i) {  // > max_group_bytes: several groups, written meanwhile
     engine_->Append({.shard = kOther, .records = {{"c", big}}, .min_counter = 0}, count);

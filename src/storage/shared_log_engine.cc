@@ -39,7 +39,7 @@ StorageStatus SharedLogEngine::Corruption(uint64_t segment, uint64_t offset,
 }
 
 // ---------------------------------------------------------------------------------------
-// Append: queue only; the writer thread does the rest.
+// Append: queue only; the workers do the rest.
 
 void SharedLogEngine::Append(AppendRequest request, AppendCallback done) {
   bool sealed = false;
@@ -81,87 +81,100 @@ void SharedLogEngine::SetDurableListener(std::function<void(ShardKey)> listener)
   durable_listener_ = std::move(listener);
 }
 
-// Groups written but not yet synced, at most: bounds how far the writer runs ahead.
+// Groups written but not yet synced, at most: bounds how far writing runs ahead of syncing.
 constexpr size_t kMaxWrittenGroups = 8;
 
-void SharedLogEngine::WriterLoop() {
+// Each worker loops taking the next stage it may run: a sync of every written group when no
+// sync runs, else the write of the next group when no write runs and the pipeline has room.
+// Preferring the sync makes a worker that has just written a group sync it itself (no
+// hand-off: what a lone PutRecord waits for), while the other worker, woken only when there is a
+// second stage to run, writes the next group meanwhile.
+void SharedLogEngine::WorkerLoop() {
+  std::unique_lock<std::mutex> lock(mu_);
   for (;;) {
-    auto group = std::make_unique<Group>();
-    {
-      std::unique_lock<std::mutex> lock(mu_);
-      work_cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
-      if (queue_.empty()) {  // stopping, and everything queued is handed on
-        writer_done_ = true;
-        sync_cv_.notify_one();
-        return;
-      }
-      space_cv_.wait(lock, [&] { return written_.size() < kMaxWrittenGroups; });
+    bool can_write = !writing_ && !queue_.empty() && written_.size() < kMaxWrittenGroups;
+    if (!syncing_ && !written_.empty()) {
+      syncing_ = true;
+      std::vector<std::unique_ptr<Group>> batch;
+      for (auto& g : written_) batch.push_back(std::move(g));
+      written_.clear();
+      if (can_write || (!writing_ && !queue_.empty())) work_cv_.notify_one();
+      lock.unlock();
+      SyncAndComplete(batch);
+      batch.clear();  // releases the callbacks (and what they hold) outside mu_
+      lock.lock();
+      syncing_ = false;
+      continue;
+    }
+    if (can_write) {
+      writing_ = true;
+      auto group = std::make_unique<Group>();
       PopGroupLocked(&group->requests);
       group->failure = failed_;
       if (group->failure.ok()) PlanGroupLocked(group->requests, &group->plan);
+      lock.unlock();
+      WriteAndPublish(*group);
+      lock.lock();
+      writing_ = false;
+      written_.push_back(std::move(group));
+      continue;
     }
-    if (group->failure.ok() && !group->plan.batches.empty()) {
-      group->failure = PrepareSegment(group->plan);
-      if (group->failure.ok()) group->failure = WriteGroup(*group);
-      group->file = active_;
-      std::lock_guard<std::mutex> lock(mu_);
-      if (group->failure.ok()) {
-        PublishLocked(group->plan, /*flushed=*/true,
-                      /*durable=*/options_.durability == Durability::kFlush);
-      } else if (failed_.ok()) {
-        // The log's tail is now unknown (a torn write): stop accepting appends; the next open
-        // truncates whatever is torn (LevelDB's bg_error_).
-        failed_ = group->failure;
-      }
+    if (stopping_ && queue_.empty() && written_.empty() && !writing_ && !syncing_) {
+      work_cv_.notify_all();  // the other worker sees the same and returns too
+      return;
     }
-    std::lock_guard<std::mutex> lock(mu_);
-    written_.push_back(std::move(group));
-    sync_cv_.notify_one();
+    work_cv_.wait(lock);
   }
 }
 
-void SharedLogEngine::SyncerLoop() {
-  std::vector<std::unique_ptr<Group>> batch;
-  for (;;) {
-    {
-      std::unique_lock<std::mutex> lock(mu_);
-      sync_cv_.wait(lock, [&] { return writer_done_ || !written_.empty(); });
-      if (written_.empty()) return;  // the writer is done and everything is completed
-      for (auto& g : written_) batch.push_back(std::move(g));
-      written_.clear();
-      space_cv_.notify_one();
-    }
-    // One fdatasync for every group written since the last one (the files differ only
-    // around a segment roll, and the writer synced the old segment when it rolled).
-    StorageStatus failure;
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      if (sync_failed_) failure = failed_;  // nothing written after a failed sync is trusted
-    }
-    if (options_.durability == Durability::kSync) {
-      WritableFile* synced = nullptr;
-      for (auto it = batch.rbegin(); it != batch.rend() && failure.ok(); ++it) {
-        Group& g = **it;
-        if (!g.failure.ok() || g.file == nullptr || g.file.get() == synced) continue;
-        if (synced != nullptr) break;  // older groups are in an older, already synced segment
-        IoStatus s = g.file->Sync();
-        synced = g.file.get();
-        if (!s.ok()) failure = StorageStatus(StorageErrc::kIo, s.message());
-      }
-      std::lock_guard<std::mutex> lock(mu_);
-      if (synced != nullptr && failure.ok()) ++stats_.syncs;
-      // A failed fdatasync leaves unknown what reached the disk: fail these groups and every
-      // later one (Postgres learnt not to retry fsync).
-      if (!failure.ok() && failed_.ok()) failed_ = failure;
-      if (!failure.ok()) sync_failed_ = true;
-      for (auto& g : batch) {
-        if (!failure.ok() && g->failure.ok()) g->failure = failure;
-        if (g->failure.ok()) PublishLocked(g->plan, /*flushed=*/false, /*durable=*/true);
-      }
-    }
-    for (auto& g : batch) Complete(*g);
-    batch.clear();  // releases the callbacks (and what they hold) on this thread
+// The write stage, without mu_ except to publish: lays the group into the active segment.
+void SharedLogEngine::WriteAndPublish(Group& group) {
+  if (!group.failure.ok() || group.plan.batches.empty()) return;
+  group.failure = PrepareSegment(group.plan);
+  if (group.failure.ok()) group.failure = WriteGroup(group);
+  group.file = active_;
+  std::lock_guard<std::mutex> lock(mu_);
+  if (group.failure.ok()) {
+    PublishLocked(group.plan, /*flushed=*/true,
+                  /*durable=*/options_.durability == Durability::kFlush);
+  } else if (failed_.ok()) {
+    // The log's tail is now unknown (a torn write): stop accepting appends; the next open
+    // truncates whatever is torn (LevelDB's bg_error_).
+    failed_ = group.failure;
   }
+}
+
+// The sync stage, without mu_ except to publish: one fdatasync for every group in `batch`
+// (oldest first; they differ in file only around a segment roll, and the writer finished the
+// old segment when it rolled), then their callbacks in order.
+void SharedLogEngine::SyncAndComplete(std::vector<std::unique_ptr<Group>>& batch) {
+  StorageStatus failure;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (sync_failed_) failure = failed_;  // nothing written after a failed sync is trusted
+  }
+  if (options_.durability == Durability::kSync) {
+    WritableFile* synced = nullptr;
+    for (auto it = batch.rbegin(); it != batch.rend() && failure.ok(); ++it) {
+      Group& g = **it;
+      if (!g.failure.ok() || g.file == nullptr || g.file.get() == synced) continue;
+      if (synced != nullptr) break;  // older groups are in an older, already synced segment
+      IoStatus s = g.file->Sync();
+      synced = g.file.get();
+      if (!s.ok()) failure = StorageStatus(StorageErrc::kIo, s.message());
+    }
+    std::lock_guard<std::mutex> lock(mu_);
+    if (synced != nullptr && failure.ok()) ++stats_.syncs;
+    // A failed fdatasync leaves unknown what reached the disk: fail these groups and every
+    // later one (Postgres learnt not to retry fsync).
+    if (!failure.ok() && failed_.ok()) failed_ = failure;
+    if (!failure.ok()) sync_failed_ = true;
+    for (auto& g : batch) {
+      if (!failure.ok() && g->failure.ok()) g->failure = failure;
+      if (g->failure.ok()) PublishLocked(g->plan, /*flushed=*/false, /*durable=*/true);
+    }
+  }
+  for (auto& g : batch) Complete(*g);
 }
 
 void SharedLogEngine::PopGroupLocked(std::vector<Pending>* group) {
@@ -274,7 +287,7 @@ StorageStatus SharedLogEngine::PrepareSegment(const Plan& plan) {
   if (active_ != nullptr) {
     // Sealed segments are always whole on disk, whatever the durability policy, so only
     // the last segment can ever have a torn tail (or reserved zeros past its data): Finish()
-    // gives the reservation back and syncs before the next segment exists. The syncer may
+    // gives the reservation back and syncs before the next segment exists. The sync stage may
     // still be syncing the file: it can, and the last owner closes it.
     IoStatus s = active_->Finish();
     if (!s.ok()) return IoError(s);
@@ -389,8 +402,9 @@ void SharedLogEngine::Stop() {
     stopping_ = true;
   }
   work_cv_.notify_all();
-  if (writer_.joinable()) writer_.join();
-  if (syncer_.joinable()) syncer_.join();
+  for (std::thread& t : workers_) {
+    if (t.joinable()) t.join();
+  }
   if (active_ != nullptr) {
     // A clean stop leaves everything durable, whatever the policy, and no reserved tail.
     IgnoreError(active_->Finish());

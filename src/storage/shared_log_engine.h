@@ -3,15 +3,17 @@
 // append-only log of segment files (docs/design/storage.md says why, with the numbers);
 // each shard has a sparse in-memory index (ShardIndex) into it.
 //
-// Threads. Append() only queues the request and returns. Two engine threads form a
-// pipeline (LevelDB-simple group commit, split in two stages):
-//   * the writer takes a group of queued requests (up to max_group_bytes, so a small write
-//     never waits behind a huge build), assigns counters, builds one buffer holding one batch
-//     per shard in the group and write()s it (the flushed position);
-//   * the syncer takes every group written since its last sync, fdatasyncs once for all of
-//     them (kSync; the durable position) and runs their callbacks.
-// While one sync runs, the writer writes the next groups, so a slow sync makes the next sync
-// cover more: the sync batch adapts to the disk. Readers (Read, SeekTime, Positions) and
+// Threads. Append() only queues the request and returns. Group commit (LevelDB-simple) runs
+// as a pipeline of two stages, each run by one thread at a time:
+//   * write: take a group of queued requests (up to max_group_bytes, so a small write never
+//     waits behind a huge build), assign counters, build one buffer holding one batch per
+//     shard in the group and write() it (the flushed position);
+//   * sync: take every group written since the last sync, fdatasync once for all of them
+//     (kSync; the durable position) and run their callbacks, in order.
+// Two worker threads share the stages (WorkerLoop): a worker that has written a group syncs it
+// itself when no sync runs, so a lone append costs no thread hand-off, and while one sync runs
+// the other worker writes the next groups, so a slow sync makes the next one cover more: the
+// sync batch adapts to the disk. Readers (Read, SeekTime, Positions) and
 // maintenance (Trim, DropStream) run on the caller's thread: they take mu_ briefly to copy
 // index entries and do their file I/O (pread, unlink) outside it.
 //
@@ -46,8 +48,8 @@ struct ShardKeyHash {
   }
 };
 
-// One shard's state. Fields marked "writer" are changed only by the writer thread (and by
-// recovery before it starts), always under mu_, so the writer reads them without the lock.
+// One shard's state. Fields marked "writer" are changed only by the write stage (and by
+// recovery before it starts), always under mu_, so the write stage reads them without the lock.
 struct ShardLog {
   ShardLog(ShardKey k, uint32_t interval_bytes) : key(k), index(interval_bytes) {}
   const ShardKey key;
@@ -71,7 +73,7 @@ class SharedLogEngine final : public LogEngine {
   SharedLogEngine(const SharedLogEngine&) = delete;
   SharedLogEngine& operator=(const SharedLogEngine&) = delete;
 
-  // Recovers the log in options.dir and starts the writer thread. Call once, before anything
+  // Recovers the log in options.dir and starts the worker threads. Call once, before anything
   // else.
   StorageStatus Open();
 
@@ -116,7 +118,7 @@ class SharedLogEngine final : public LogEngine {
     uint64_t new_segment = 0;               // segment to create first (0: none)
   };
 
-  // A group on its way through the pipeline: writer, then syncer.
+  // A group on its way through the pipeline: written, then synced.
   struct Group {
     std::vector<Pending> requests;
     Plan plan;
@@ -125,8 +127,10 @@ class SharedLogEngine final : public LogEngine {
   };
 
   // ---- write path (shared_log_engine.cc) ----
-  void WriterLoop();
-  void SyncerLoop();
+  void WorkerLoop();
+  // The two stages, run without mu_ (they take it to publish).
+  void WriteAndPublish(Group& group);
+  void SyncAndComplete(std::vector<std::unique_ptr<Group>>& batch);
   // REQUIRES: mu_ held.
   void PopGroupLocked(std::vector<Pending>* group);
   void PlanGroupLocked(const std::vector<Pending>& group, Plan* plan);
@@ -174,11 +178,10 @@ class SharedLogEngine final : public LogEngine {
   bool stopping_ = false;                            // GUARDED_BY(mu_)
   bool stopped_ = false;                             // GUARDED_BY(mu_)
   StorageStatus failed_;                             // GUARDED_BY(mu_): sticky write error
-  std::deque<std::unique_ptr<Group>> written_;       // GUARDED_BY(mu_): awaiting the syncer
-  bool writer_done_ = false;                         // GUARDED_BY(mu_)
+  std::deque<std::unique_ptr<Group>> written_;       // GUARDED_BY(mu_): awaiting a sync
+  bool writing_ = false;                             // GUARDED_BY(mu_): a worker runs the write stage
+  bool syncing_ = false;                             // GUARDED_BY(mu_): a worker runs the sync stage
   bool sync_failed_ = false;                         // GUARDED_BY(mu_): an fdatasync failed
-  std::condition_variable sync_cv_;                  // written_ grew, or the writer is done
-  std::condition_variable space_cv_;                 // written_ shrank
   std::unordered_map<ShardKey, std::shared_ptr<ShardLog>, ShardKeyHash> shards_;  // GUARDED_BY(mu_)
   std::map<uint64_t, SegmentInfo> segments_;         // GUARDED_BY(mu_)
   std::set<uint64_t> dropped_;                       // GUARDED_BY(mu_)
@@ -188,13 +191,12 @@ class SharedLogEngine final : public LogEngine {
   uint64_t last_segment_ = 0;                        // GUARDED_BY(mu_): highest id used
   EngineStats stats_;                                // GUARDED_BY(mu_)
 
-  // Writer thread only.
+  // Write stage only (whoever set writing_; mu_ hands them from one worker to the other).
   uint64_t active_segment_ = 0;  // 0: none yet (created on the first append)
   uint64_t active_size_ = 0;
-  std::shared_ptr<WritableFile> active_;  // shared with the syncer
+  std::shared_ptr<WritableFile> active_;  // shared with the groups awaiting a sync
   std::string buffer_;  // the group being built, reused
-  std::thread writer_;
-  std::thread syncer_;
+  std::thread workers_[2];
 
   std::mutex drop_mu_;  // serialises DropStream's file rewrites
 

@@ -101,7 +101,7 @@ DecodeStatus ProbeBatch(SegmentScanner& scan, uint64_t offset, BatchHeader* h, I
 
 }  // namespace
 
-// Open() runs before the writer thread exists and before the engine is handed to anyone, so
+// Open() runs before the worker threads exist and before the engine is handed to anyone, so
 // it uses the mu_-guarded state without taking mu_ (and does file I/O freely).
 StorageStatus SharedLogEngine::Open() {
   IoStatus s = fs_.CreateDirs(LogDir());
@@ -131,9 +131,8 @@ StorageStatus SharedLogEngine::Open() {
     }
   }
   SHOAL_RETURN_IF_ERROR(RemoveSegments(remove));
-  // Both threads are joined by Stop(), which the destructor calls: `this` outlives them.
-  writer_ = std::thread([this] { WriterLoop(); });
-  syncer_ = std::thread([this] { SyncerLoop(); });
+  // The workers are joined by Stop(), which the destructor calls: `this` outlives them.
+  for (std::thread& t : workers_) t = std::thread([this] { WorkerLoop(); });
   return StorageStatus();
 }
 
