@@ -1,7 +1,9 @@
 // SubscribeToShard: binds the request, asks the fan-out for a subscription and, once the
 // transport has sent the headers, streams it as application/vnd.amazon.eventstream messages
 // (wire-protocol.md §4): an initial-response event first, then SubscribeToShardEvents with
-// JSON payloads, or one exception event at the end.
+// JSON payloads, or one exception event at the end. A CBOR request (the Java SDK's default)
+// gets the same events, except an initial-response with an empty payload and no content type,
+// which parses as an empty response in either format ("{}" is not CBOR; wire-protocol.md §2.4).
 
 #include "api/bind.h"
 #include "api/codec/event_stream.h"
@@ -30,6 +32,13 @@ std::string EventJson(const service::SubscribeEvent& e) {
   }
   w->EndObject();
   return w->Finish();
+}
+
+std::string InitialResponse(Format format) {
+  if (format != Format::kCbor) return EncodeEvent("initial-response", kJsonType, "{}");
+  std::string out;
+  EncodeEventMessage({{":message-type", "event"}, {":event-type", "initial-response"}}, "", &out);
+  return out;
 }
 
 // A subscription's events, framed into the response body.
@@ -76,9 +85,9 @@ std::optional<WireError> SubscribeToShard(const Value& in, Format format, Servic
   r.timestamp_ms = OptTimestampMs(position, "Timestamp", format);
   auto sub = svc.fanout->Subscribe(r);
   if (!sub.ok()) return ToWireError(sub.code(), sub.message());
-  *out = [fanout = svc.fanout, sub = *sub](std::shared_ptr<BodySink> body) {
+  *out = [fanout = svc.fanout, sub = *sub, format](std::shared_ptr<BodySink> body) {
     // First, at once: boto3 and Go require it, and the JS SDK's send() waits for it.
-    body->Write(EncodeEvent("initial-response", kJsonType, "{}"));
+    body->Write(InitialResponse(format));
     fanout->Start(sub, std::make_shared<BodyEventSink>(std::move(body)));
   };
   return std::nullopt;
