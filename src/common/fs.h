@@ -65,6 +65,9 @@ class FileSystem {
   virtual IoResult<std::unique_ptr<WritableFile>> OpenAppendable(const std::string& path) = 0;
   // Creates `path` empty (truncating an existing file).
   virtual IoResult<std::unique_ptr<WritableFile>> Create(const std::string& path) = 0;
+  // Like Create(), but only the owner may read or write the file (mode 0600, even when it
+  // existed with another mode): for secrets such as private keys.
+  virtual IoResult<std::unique_ptr<WritableFile>> CreatePrivate(const std::string& path) = 0;
   // Creates `path` empty like Create() and sets `reserve_bytes` of disk aside for it
   // (fallocate): until Finish(), the file reads as its appended data followed by zeros up to
   // `reserve_bytes`, and a crash may leave it so. Appends then write into space already

@@ -159,6 +159,14 @@ class PosixFileSystem final : public FileSystem {
     return OpenForWrite(path, O_TRUNC);
   }
 
+  IoResult<std::unique_ptr<WritableFile>> CreatePrivate(const std::string& path) override {
+    auto file = OpenForWrite(path, O_TRUNC, 0600);
+    if (!file.ok()) return file;
+    // open() applies the mode only to a new file: an existing one keeps its own.
+    if (::chmod(path.c_str(), 0600) != 0) return ErrnoStatus("chmod", path, errno);
+    return file;
+  }
+
   IoResult<std::unique_ptr<WritableFile>> CreateReserved(const std::string& path,
                                                          uint64_t reserve_bytes) override {
     // Not O_APPEND: the reserved length is the file's length, and writes start at 0.
@@ -300,9 +308,10 @@ class PosixFileSystem final : public FileSystem {
 
  private:
   // `extra` is O_APPEND (keep contents, always write at the end) or O_TRUNC (start empty).
-  static IoResult<std::unique_ptr<WritableFile>> OpenForWrite(const std::string& path, int extra) {
+  static IoResult<std::unique_ptr<WritableFile>> OpenForWrite(const std::string& path, int extra,
+                                                               mode_t mode = 0644) {
     int fd = RetryOnEintr(
-        [&] { return ::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC | extra, 0644); });
+        [&] { return ::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC | extra, mode); });
     if (fd < 0) return ErrnoStatus("open", path, errno);
     struct stat st;
     if (::fstat(fd, &st) != 0) {

@@ -1,6 +1,7 @@
 // DefaultFileSystem() against the real disk, in a fresh mkdtemp directory.
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -79,6 +80,20 @@ TEST_F(PosixFileSystemTest, ReservedFileWritesFromTheStartAndFinishTrims) {
   EXPECT_EQ(*fs_.ReadAll(Path("seg")), "hello world");
   ASSERT_TRUE((*file)->Sync().ok());  // a sync may follow Finish()
   ASSERT_TRUE((*file)->Close().ok());
+}
+
+TEST_F(PosixFileSystemTest, PrivateFilesAreOwnerOnlyEvenWhenTheyExisted) {
+  ASSERT_TRUE((*fs_.Create(Path("key")))->Append("old").ok());  // 0644 (before the umask)
+  auto file = fs_.CreatePrivate(Path("key"));
+  ASSERT_TRUE(file.ok()) << file.message();
+  ASSERT_TRUE((*file)->Append("secret").ok());
+  struct stat st;
+  ASSERT_EQ(::stat(Path("key").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  EXPECT_EQ(*fs_.ReadAll(Path("key")), "secret");
+  ASSERT_TRUE(fs_.CreatePrivate(Path("new")).ok());
+  ASSERT_EQ(::stat(Path("new").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
 }
 
 TEST_F(PosixFileSystemTest, RenameTruncateRemove) {

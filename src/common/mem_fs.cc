@@ -71,8 +71,9 @@ struct MemFileSystem::Contents {
 };
 
 struct MemFileSystem::Inode {
-  Contents data;     // as written
-  Contents durable;  // as of the last Sync()
+  Contents data;         // as written
+  Contents durable;      // as of the last Sync()
+  bool private_ = false;  // created through CreatePrivate()
 };
 
 // A handle on one inode. It keeps writing to that inode after a rename, as a POSIX
@@ -214,6 +215,7 @@ IoResult<std::unique_ptr<WritableFile>> MemFileSystem::OpenLocked(std::string_vi
     inode = std::make_shared<Inode>();
   } else if (truncate) {
     inode->data.Resize(0);
+    inode->private_ = false;
   }
   if (reserve > 0) inode->data.Resize(reserve);
   return std::unique_ptr<WritableFile>(
@@ -250,6 +252,19 @@ IoResult<std::unique_ptr<WritableFile>> MemFileSystem::OpenAppendable(const std:
 IoResult<std::unique_ptr<WritableFile>> MemFileSystem::Create(const std::string& path) {
   std::lock_guard<std::mutex> lock(mu_);
   return OpenLocked("create", path, /*truncate=*/true);
+}
+
+IoResult<std::unique_ptr<WritableFile>> MemFileSystem::CreatePrivate(const std::string& path) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto file = OpenLocked("create", path, /*truncate=*/true);
+  if (file.ok()) files_[path]->private_ = true;
+  return file;
+}
+
+bool MemFileSystem::IsPrivate(const std::string& path) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = files_.find(path);
+  return it != files_.end() && it->second->private_;
 }
 
 IoResult<std::unique_ptr<WritableFile>> MemFileSystem::CreateReserved(const std::string& path,

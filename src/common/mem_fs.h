@@ -53,6 +53,8 @@ class MemFileSystem final : public FileSystem {
   // FileSystem. Handles returned here must not outlive the MemFileSystem.
   IoResult<std::unique_ptr<WritableFile>> OpenAppendable(const std::string& path) override;
   IoResult<std::unique_ptr<WritableFile>> Create(const std::string& path) override;
+  // Marks the inode private (see IsPrivate); otherwise Create().
+  IoResult<std::unique_ptr<WritableFile>> CreatePrivate(const std::string& path) override;
   // The file reads as its data followed by zeros up to `reserve_bytes` until Finish(); like
   // every change to a file, the zeros are durable only after a Sync() (or Finish()).
   IoResult<std::unique_ptr<WritableFile>> CreateReserved(const std::string& path,
@@ -103,6 +105,8 @@ class MemFileSystem final : public FileSystem {
   uint64_t mutating_ops() const;    // mutating operations attempted (see FreezeAfterOps)
   uint64_t bytes_appended() const;  // bytes that reached files through Append()
   bool frozen() const;              // FreezeAfterOps() has fired
+  // True if the file was last created through CreatePrivate() (what mode 0600 means here).
+  bool IsPrivate(const std::string& path) const;
   // The file's contents as the strict crash model would keep them right now.
   IoResult<std::string> ReadDurable(const std::string& path) const;
 

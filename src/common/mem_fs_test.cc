@@ -113,6 +113,17 @@ TEST_F(MemFileSystemTest, UnsyncedReservationIsLostAtACrash) {
   EXPECT_EQ(MustRead(fs_, "/d/f"), "");
 }
 
+TEST_F(MemFileSystemTest, PrivateFilesStayPrivateAcrossRenameUntilRecreated) {
+  ASSERT_TRUE((*fs_.CreatePrivate("/d/key.tmp"))->Append("secret").ok());
+  EXPECT_TRUE(fs_.IsPrivate("/d/key.tmp"));
+  ASSERT_TRUE(fs_.Rename("/d/key.tmp", "/d/key").ok());
+  EXPECT_TRUE(fs_.IsPrivate("/d/key"));
+  EXPECT_EQ(MustRead(fs_, "/d/key"), "secret");
+  ASSERT_TRUE(fs_.Create("/d/key").ok());
+  EXPECT_FALSE(fs_.IsPrivate("/d/key"));
+  EXPECT_FALSE(fs_.IsPrivate("/d/none"));
+}
+
 TEST_F(MemFileSystemTest, CrashDropsUnsyncedDataAndUnsyncedEntries) {
   auto file = MustOpen(fs_, "/d/f");
   ASSERT_TRUE(file->Append("durable").ok());

@@ -82,6 +82,9 @@ class GatedFileSystem final : public FileSystem {
   IoResult<std::unique_ptr<WritableFile>> Create(const std::string& p) override {
     return Wrap(base_.Create(p));
   }
+  IoResult<std::unique_ptr<WritableFile>> CreatePrivate(const std::string& p) override {
+    return Wrap(base_.CreatePrivate(p));
+  }
   IoResult<std::unique_ptr<WritableFile>> CreateReserved(const std::string& p,
                                                          uint64_t n) override {
     return Wrap(base_.CreateReserved(p, n));

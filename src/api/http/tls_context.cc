@@ -120,9 +120,11 @@ bool ValidFor(X509* cert, int64_t now_ms, int days) {
   return X509_cmp_time(X509_get0_notAfter(cert), &then) > 0;
 }
 
-IoStatus WriteFileAtomically(FileSystem& fs, const std::string& path, std::string_view data) {
+// `secret`: only the owner may read the file (a private key).
+IoStatus WriteFileAtomically(FileSystem& fs, const std::string& path, std::string_view data,
+                             bool secret) {
   const std::string tmp = path + ".tmp";
-  auto file = fs.Create(tmp);
+  auto file = secret ? fs.CreatePrivate(tmp) : fs.Create(tmp);
   if (!file.ok()) return file.status();
   for (IoStatus st : {(*file)->Append(data), (*file)->Sync(), (*file)->Close()})
     if (!st.ok()) return st;
@@ -201,8 +203,8 @@ Result<TlsFiles, TlsErrc> EnsureSelfSignedCertificate(FileSystem& fs, const Cloc
   files.generated = true;
   IoStatus st = fs.CreateDirs(dir);
   // The key first: a certificate on disk always has its key next to it.
-  if (st.ok()) st = WriteFileAtomically(fs, files.key_path, files.pem.key_pem);
-  if (st.ok()) st = WriteFileAtomically(fs, files.cert_path, files.pem.cert_pem);
+  if (st.ok()) st = WriteFileAtomically(fs, files.key_path, files.pem.key_pem, /*secret=*/true);
+  if (st.ok()) st = WriteFileAtomically(fs, files.cert_path, files.pem.cert_pem, /*secret=*/false);
   if (st.ok()) st = fs.SyncDir(dir);
   if (!st.ok()) {
     return {TlsErrc::kIo,

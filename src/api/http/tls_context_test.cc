@@ -85,6 +85,8 @@ TEST(TlsContextTest, EnsureGeneratesOnceAndReusesTheFiles) {
   auto on_disk = fs.ReadAll(first->cert_path);
   ASSERT_TRUE(on_disk.ok());
   EXPECT_EQ(*on_disk, first->pem.cert_pem);
+  EXPECT_TRUE(fs.IsPrivate(first->key_path)) << "the private key must be readable by its owner only";
+  EXPECT_FALSE(fs.IsPrivate(first->cert_path));
   clock.AdvanceMs(100 * kDayMs);
   auto second = EnsureSelfSignedCertificate(fs, clock, "/data/tls");
   ASSERT_TRUE(second.ok()) << second.message();
