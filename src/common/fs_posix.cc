@@ -149,6 +149,12 @@ class PosixRandomAccessFile final : public RandomAccessFile {
   const int fd_;
 };
 
+// How PosixFileSystem opens a file for writing, beyond the open flags.
+struct WriteOptions {
+  bool owner_only = false;     // mode 0600, even for a file that existed with another mode
+  uint64_t reserve_bytes = 0;  // with O_TRUNC: fallocate this much (CreateReserved)
+};
+
 class PosixFileSystem final : public FileSystem {
  public:
   IoResult<std::unique_ptr<WritableFile>> OpenAppendable(const std::string& path) override {
@@ -160,32 +166,12 @@ class PosixFileSystem final : public FileSystem {
   }
 
   IoResult<std::unique_ptr<WritableFile>> CreatePrivate(const std::string& path) override {
-    auto file = OpenForWrite(path, O_TRUNC, 0600);
-    if (!file.ok()) return file;
-    // open() applies the mode only to a new file: an existing one keeps its own.
-    if (::chmod(path.c_str(), 0600) != 0) return ErrnoStatus("chmod", path, errno);
-    return file;
+    return OpenForWrite(path, O_TRUNC, {.owner_only = true});
   }
 
   IoResult<std::unique_ptr<WritableFile>> CreateReserved(const std::string& path,
                                                          uint64_t reserve_bytes) override {
-    // Not O_APPEND: the reserved length is the file's length, and writes start at 0.
-    int fd = RetryOnEintr(
-        [&] { return ::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC | O_TRUNC, 0644); });
-    if (fd < 0) return ErrnoStatus("open", path, errno);
-    bool reserved = reserve_bytes > 0 &&
-                    RetryOnEintr([&] {
-                      return ::fallocate(fd, 0, 0, static_cast<off_t>(reserve_bytes));
-                    }) == 0;
-    // Without a reservation (EOPNOTSUPP, ENOSPC...) the file is a plain one; a failed
-    // fallocate may have set part of the space aside, so give it back.
-    if (!reserved && reserve_bytes > 0 && ::ftruncate(fd, 0) != 0) {
-      IoStatus status = ErrnoStatus("ftruncate", path, errno);
-      ::close(fd);
-      return status;
-    }
-    return std::unique_ptr<WritableFile>(
-        std::make_unique<PosixWritableFile>(path, fd, 0, reserved));
+    return OpenForWrite(path, O_TRUNC, {.reserve_bytes = reserve_bytes});
   }
 
   IoResult<std::string> ReadAll(const std::string& path) override {
@@ -309,18 +295,30 @@ class PosixFileSystem final : public FileSystem {
  private:
   // `extra` is O_APPEND (keep contents, always write at the end) or O_TRUNC (start empty).
   static IoResult<std::unique_ptr<WritableFile>> OpenForWrite(const std::string& path, int extra,
-                                                               mode_t mode = 0644) {
+                                                               WriteOptions options = {}) {
+    const mode_t mode = options.owner_only ? 0600 : 0644;
     int fd = RetryOnEintr(
         [&] { return ::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC | extra, mode); });
     if (fd < 0) return ErrnoStatus("open", path, errno);
-    struct stat st;
-    if (::fstat(fd, &st) != 0) {
-      IoStatus status = ErrnoStatus("fstat", path, errno);
+    auto fail = [&](std::string_view op) {
+      IoStatus status = ErrnoStatus(op, path, errno);
       ::close(fd);
       return status;
-    }
-    return std::unique_ptr<WritableFile>(
-        std::make_unique<PosixWritableFile>(path, fd, static_cast<uint64_t>(st.st_size)));
+    };
+    // open() applies the mode only to a new file: an existing one keeps its own.
+    if (options.owner_only && ::fchmod(fd, mode) != 0) return fail("fchmod");
+    struct stat st;
+    if (::fstat(fd, &st) != 0) return fail("fstat");
+    // Reserved: not O_APPEND, so writes start at 0 inside the reserved length.
+    bool reserved = options.reserve_bytes > 0 &&
+                    RetryOnEintr([&] {
+                      return ::fallocate(fd, 0, 0, static_cast<off_t>(options.reserve_bytes));
+                    }) == 0;
+    // Without a reservation (EOPNOTSUPP, ENOSPC...) the file is a plain one; a failed
+    // fallocate may have set part of the space aside, so give it back.
+    if (!reserved && options.reserve_bytes > 0 && ::ftruncate(fd, 0) != 0) return fail("ftruncate");
+    return std::unique_ptr<WritableFile>(std::make_unique<PosixWritableFile>(
+        path, fd, static_cast<uint64_t>(st.st_size), reserved));
   }
 };
 

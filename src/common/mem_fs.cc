@@ -105,16 +105,20 @@ class MemFileSystem::File final : public WritableFile {
 
   IoStatus Sync() override {
     std::lock_guard<std::mutex> lock(fs_->mu_);
+    SHOAL_RETURN_IF_ERROR(CheckUsableLocked("fdatasync"));
+    SHOAL_RETURN_IF_ERROR(fs_->CheckMutationLocked("fdatasync", path_));
     return SyncLocked("fdatasync");
   }
 
+  // One mutating operation (ftruncate + fsync), like Sync() for the fault injection.
   IoStatus Finish() override {
     std::lock_guard<std::mutex> lock(fs_->mu_);
-    if (!reserved_) return SyncLocked("fdatasync");
-    SHOAL_RETURN_IF_ERROR(CheckUsableLocked("ftruncate"));
-    SHOAL_RETURN_IF_ERROR(fs_->CheckMutationLocked("ftruncate", path_));
-    inode_->data.Resize(size_);
-    reserved_ = false;
+    SHOAL_RETURN_IF_ERROR(CheckUsableLocked("fsync"));
+    SHOAL_RETURN_IF_ERROR(fs_->CheckMutationLocked("fsync", path_));
+    if (reserved_) {
+      inode_->data.Resize(size_);
+      reserved_ = false;
+    }
     return SyncLocked("fsync");
   }
 
@@ -126,10 +130,9 @@ class MemFileSystem::File final : public WritableFile {
   uint64_t Size() const override { return size_; }
 
  private:
-  // REQUIRES: fs_->mu_ held.
+  // Makes the written contents durable, or fails as FailNextSync() asked.
+  // REQUIRES: fs_->mu_ held; the handle checked usable and the mutation counted.
   IoStatus SyncLocked(std::string_view op) {
-    SHOAL_RETURN_IF_ERROR(CheckUsableLocked(op));
-    SHOAL_RETURN_IF_ERROR(fs_->CheckMutationLocked(op, path_));
     if (fs_->fail_next_sync_.has_value()) {
       if (*fs_->fail_next_sync_ == FailedSync::kDataDurable) inode_->durable = inode_->data;
       fs_->fail_next_sync_.reset();

@@ -92,13 +92,12 @@ constexpr size_t kMaxWrittenGroups = 8;
 void SharedLogEngine::WorkerLoop() {
   std::unique_lock<std::mutex> lock(mu_);
   for (;;) {
-    bool can_write = !writing_ && !queue_.empty() && written_.size() < kMaxWrittenGroups;
     if (!syncing_ && !written_.empty()) {
       syncing_ = true;
       std::vector<std::unique_ptr<Group>> batch;
       for (auto& g : written_) batch.push_back(std::move(g));
       written_.clear();
-      if (can_write || (!writing_ && !queue_.empty())) work_cv_.notify_one();
+      if (!writing_ && !queue_.empty()) work_cv_.notify_one();  // the other worker writes
       lock.unlock();
       SyncAndComplete(batch);
       batch.clear();  // releases the callbacks (and what they hold) outside mu_
@@ -106,7 +105,7 @@ void SharedLogEngine::WorkerLoop() {
       syncing_ = false;
       continue;
     }
-    if (can_write) {
+    if (!writing_ && !queue_.empty() && written_.size() < kMaxWrittenGroups) {
       writing_ = true;
       auto group = std::make_unique<Group>();
       PopGroupLocked(&group->requests);
